@@ -1,0 +1,162 @@
+# pgpmg — one GNU make for everything: all, check, run, deps, fuzz, bench.
+#
+# Objects go to build/ (production flags), build-asan/ (unit tests under
+# ASan+UBSan), build-fuzz/ (libFuzzer targets) and, with SANDBOX_DEBUG=1,
+# build-sbdebug/ so that a trapping debug build never mixes with the real one.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+CC	?= cc
+CLANG	?= clang
+PKG	?= pkg-config
+
+ifeq ($(SANDBOX_DEBUG),1)
+B	:= build-sbdebug
+DEBUG_CPPFLAGS := -DSANDBOX_DEBUG=1
+else
+B	:= build
+DEBUG_CPPFLAGS :=
+endif
+BA	:= build-asan
+BF	:= build-fuzz
+
+WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	   -Wmissing-prototypes -Wstrict-prototypes -Wvla
+HARDEN	:= -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	   -fstack-clash-protection -fcf-protection
+CPPFLAGS := -I. -D_GNU_SOURCE $(DEBUG_CPPFLAGS)
+CFLAGS	:= -std=gnu11 -g $(WARN) $(HARDEN)
+LDFLAGS	:= -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ASAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(WARN) \
+	   -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+# Libraries are looked up lazily (=, not :=) so that `make deps` can run on a
+# machine where pkg-config does not know them yet.
+pc_cflags = $(shell $(PKG) --cflags $(1))
+pc_libs	  = $(shell $(PKG) --libs $(1))
+
+# ---------------------------------------------------------------- sources
+IMSG_SRC   := imsg/imsg.c imsg/imsg_reader.c imsg/imsg_event.c
+COMMON_SRC := $(filter-out common/sandbox%.c,$(wildcard common/*.c))
+SANDBOX_SRC := $(wildcard common/sandbox*.c)
+
+# Each program and the pkg-config modules it links.  The children link the
+# sandbox library; nothing else links more than it needs: smtpd links
+# neither gpgme nor libpq, webd never links gpgme.
+PROGS	:= pgpmgd pgpmgctl smtpd cryptod keyd policyd webd
+CHILDREN := smtpd cryptod keyd policyd webd
+SANDBOX_PC := libseccomp libcap-ng
+pgpmgd_PC   := libevent
+pgpmgctl_PC :=
+smtpd_PC    := libevent libevent_openssl openssl $(SANDBOX_PC)
+cryptod_PC  := libevent gpgme $(SANDBOX_PC)
+keyd_PC     := libevent gpgme $(SANDBOX_PC)
+policyd_PC  := libevent libpq libcrypto $(SANDBOX_PC)
+webd_PC     := libevent libevent_openssl openssl $(SANDBOX_PC)
+
+ALL_PC	:= libevent libevent_openssl openssl gpgme libpq libcrypto $(SANDBOX_PC)
+
+prog_src = $(wildcard $(1)/*.c)
+obj	= $(patsubst %.c,$(2)/%.o,$(1))
+
+LIB	:= $(B)/libpgpmg.a
+SBLIB	:= $(B)/libpgpmg_sandbox.a
+
+# ---------------------------------------------------------------- build
+all: $(addprefix $(B)/,$(PROGS))
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(ALL_PC)) -MMD -MP -c $< -o $@
+
+$(LIB): $(call obj,$(IMSG_SRC) $(COMMON_SRC),$(B))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SBLIB): $(call obj,$(SANDBOX_SRC),$(B))
+	@rm -f $@
+	ar rcs $@ $^
+
+define prog_rule
+$(B)/$(1): $(call obj,$(call prog_src,$(1)),$(B)) $(if $(filter $(1),$(CHILDREN)),$(SBLIB)) $(LIB)
+	$$(CC) $(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$($(1)_PC))
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# ---------------------------------------------------------------- tests
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+SANDBOX_TEST_SRC := $(wildcard tests/sandbox/*.c)
+TEST_PC     := criterion libevent libevent_openssl openssl gpgme libpq libcrypto $(SANDBOX_PC)
+
+INTEG_SRC   := $(wildcard tests/integration/test_*.c)
+INTEG_BINS  := $(patsubst %.c,$(B)/%,$(INTEG_SRC))
+UNIT_BINS   := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
+UNIT_ASAN   := $(patsubst %.c,$(BA)/%,$(UNIT_SRC))
+SANDBOX_BIN := $(B)/tests/sandbox/test_sandbox
+
+$(B)/tests/unit/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+
+$(B)/tests/integration/%: tests/integration/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+
+$(BA)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(ALL_PC)) -MMD -MP -c $< -o $@
+
+$(BA)/libpgpmg.a: $(call obj,$(IMSG_SRC) $(COMMON_SRC),$(BA))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BA)/tests/unit/%: tests/unit/%.c $(BA)/libpgpmg.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) $(ASAN_LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+
+$(SANDBOX_BIN): $(SANDBOX_TEST_SRC) $(SBLIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
+
+# ---------------------------------------------------------------- fuzz
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BF)/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS)
+
+fuzz: $(FUZZ_BINS)
+
+$(BF)/%: tests/fuzz/%.c $(IMSG_SRC) $(COMMON_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -o $@ $^ $(call pc_libs,libevent)
+
+# ---------------------------------------------------------------- targets
+# `make check` and `make run` first make sure the Debian packages are there
+# (quietly, and only when something is missing), then do their work in a
+# sub-make so that pkg-config sees the freshly installed libraries.
+deps:
+	@scripts/deps.sh
+
+check:
+	@scripts/deps.sh --ensure
+	@$(MAKE) --no-print-directory check-build
+	@scripts/check.sh
+
+check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) fuzz
+
+run:
+	@scripts/deps.sh --ensure
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+bench: all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-fuzz build-sbdebug
+
+.PHONY: all deps check check-build run bench fuzz clean
+
+-include $(shell find build build-asan build-sbdebug -name '*.d' 2>/dev/null)

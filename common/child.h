@@ -1,0 +1,64 @@
+/*
+ * child: what every pgpmg child does around its own work.
+ *
+ * child_boot() runs first, before the sandbox: it attaches logging to the
+ * parent channel (fd 3) and reads the configuration the parent sends.
+ * child_run() runs after sandbox_enter(): it builds the event loop, tells
+ * the parent it is ready, and from then on accepts peer channels from the
+ * parent, greets each peer, and hands the daemon the messages the
+ * permission table allows.  A daemon's main() is: child_boot, its own
+ * pre-jail set-up, sandbox_enter, child_run, fatalx.
+ */
+#ifndef PGPMG_CHILD_H
+#define PGPMG_CHILD_H
+
+#include "common/config.h"
+#include "common/proc.h"
+#include "common/sandbox.h"
+#include "imsg/imsg_event.h"
+
+struct child;
+
+struct child_peer {
+	struct child	*child;
+	enum proc_id	 proc;
+	int		 instance;
+	int		 used;		/* slot holds a channel */
+	int		 up;		/* the peer greeted us */
+	struct imsgev	 iev;
+};
+
+/* A daemon's hooks; any may be NULL. */
+struct child_ops {
+	/* A message from a peer child, already checked against the table. */
+	void	(*peer_msg)(struct child *, struct child_peer *, struct imsg *);
+	/* A message from the parent that child.c does not handle itself. */
+	void	(*parent_msg)(struct child *, struct imsg *);
+	/* A cryptod worker went away (only cryptod peers may go away). */
+	void	(*peer_down)(struct child *, struct child_peer *);
+	/* Called once the event base exists, before the loop starts. */
+	void	(*started)(struct child *);
+};
+
+/* Room for every peer: all cryptod workers plus one of each other kind. */
+#define CHILD_MAX_PEERS	(PROC_MAX_INSTANCES + PROC_MAX)
+
+struct child {
+	enum proc_id		 proc;
+	int			 instance;
+	struct pgpmg_conf	 conf;
+	struct event_base	*base;
+	struct imsgev		 parent;
+	struct child_peer	 peers[CHILD_MAX_PEERS];
+	struct sandbox_state	 sandbox;
+	const struct child_ops	*ops;
+	void			*data;		/* the daemon's own state */
+};
+
+void	child_boot(struct child *, enum proc_id, int argc, char *argv[]);
+void	child_run(struct child *, const struct child_ops *);
+struct child_peer *child_peer_find(struct child *, enum proc_id, int instance);
+int	child_peer_compose(struct child_peer *, uint32_t type, int fd,
+	    const void *, size_t);
+
+#endif /* PGPMG_CHILD_H */

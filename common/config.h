@@ -1,0 +1,61 @@
+/*
+ * config: pgpmg.conf, parsed the same way by pgpmgd, pgpmgctl and (from the
+ * text the parent sends them) by the children, so every process sees the
+ * very same configuration.  Syntax and every key are documented in
+ * docs/pgpmg.conf.5.
+ */
+#ifndef PGPMG_CONFIG_H
+#define PGPMG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH	"/etc/pgpmg/pgpmg.conf"
+/* The whole file must fit in one imsg to the children. */
+#define CONF_MAX_SIZE		(60 * 1024)
+#define CONF_MAX_DOMAINS	256
+#define CONF_MAX_WORKERS	64
+
+struct conf_hostport {
+	char		 host[256];	/* name or literal, brackets removed */
+	uint16_t	 port;
+};
+
+struct pgpmg_conf {
+	char			*source;	/* file name, for messages */
+
+	struct conf_hostport	 smtp_listen;	/* listen smtp HOST:PORT */
+	int			 smtp_lmtp;	/* ... lmtp: speak LMTP */
+	struct conf_hostport	 web_listen;	/* listen web HOST:PORT */
+	struct conf_hostport	 relay;		/* relay HOST:PORT */
+
+	char			*internal_domains[CONF_MAX_DOMAINS];
+	size_t			 n_internal_domains;
+
+	char			*control_socket;
+	char			*tls_certificate;
+	char			*tls_key;
+	char			*database;	/* libpq conninfo */
+	char			*chroot_dir;	/* empty, root-owned */
+	char			*keyd_home;
+	char			*cryptod_home;	/* worker N uses <home>/N */
+	char			*web_root;
+	unsigned		 cryptod_workers;
+	int			 verbose;	/* log-level debug */
+};
+
+/*
+ * Parse; on failure return -1 and put "FILE:LINE: message" in err.
+ * conf_parse_text() parses a buffer (not necessarily NUL-terminated) whose
+ * file name, for messages, is name.  Unset keys get their defaults.
+ */
+int	conf_parse_file(const char *path, struct pgpmg_conf *, char *err, size_t errlen);
+int	conf_parse_text(const char *name, const char *text, size_t len,
+	    struct pgpmg_conf *, char *err, size_t errlen);
+/* Read a config file into a NUL-terminated buffer of at most CONF_MAX_SIZE. */
+char	*conf_read_file(const char *path, size_t *len, char *err, size_t errlen);
+void	conf_free(struct pgpmg_conf *);
+/* Returns 1 when domain (case-insensitive) is listed as internal. */
+int	conf_is_internal_domain(const struct pgpmg_conf *, const char *domain);
+
+#endif /* PGPMG_CONFIG_H */

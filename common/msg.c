@@ -1,0 +1,71 @@
+/*
+ * The message permission table: which process may send which message type
+ * to which other.  A receiver calls msg_check() before it reads a byte of a
+ * payload; a message the table does not list is a protocol violation and
+ * the receiving child dies loudly (the parent notices and acts).
+ */
+#include "common/log.h"
+#include "common/msg.h"
+#include "imsg/imsg.h"
+
+#define P(p)		(1u << (p))
+#define CHILDREN	(P(PROC_SMTPD) | P(PROC_CRYPTOD) | P(PROC_KEYD) | \
+			 P(PROC_POLICYD) | P(PROC_WEBD))
+
+struct msg_perm {
+	uint32_t	 type;
+	const char	*name;
+	uint32_t	 senders;	/* bit mask of proc ids */
+	uint32_t	 receivers;
+};
+
+/*
+ * IMSG_PARENT_CONF is absent on purpose: a child reads it exactly once,
+ * before its sandbox, and refuses it ever after (see child.c).
+ */
+static const struct msg_perm msg_perms[] = {
+	{ IMSG_PARENT_PEER_FD,	   "PARENT_PEER_FD",	 P(PROC_PARENT), CHILDREN },
+	{ IMSG_PARENT_LISTENER_FD, "PARENT_LISTENER_FD", P(PROC_PARENT),
+	    P(PROC_SMTPD) | P(PROC_WEBD) },
+	{ IMSG_PARENT_SHUTDOWN,	   "PARENT_SHUTDOWN",	 P(PROC_PARENT), CHILDREN },
+	{ IMSG_CHILD_LOG,	   "CHILD_LOG",		 CHILDREN, P(PROC_PARENT) },
+	{ IMSG_CHILD_READY,	   "CHILD_READY",	 CHILDREN, P(PROC_PARENT) },
+	{ IMSG_CHILD_PEER_UP,	   "CHILD_PEER_UP",	 CHILDREN, P(PROC_PARENT) },
+	/* Between children, further limited to the channels of the graph. */
+	{ IMSG_PEER_HELLO,	   "PEER_HELLO",	 CHILDREN, CHILDREN },
+};
+
+const char *
+imsg_type_name(uint32_t type)
+{
+	if (type == IMSG_PARENT_CONF)
+		return "PARENT_CONF";
+	for (size_t i = 0; i < sizeof(msg_perms) / sizeof(msg_perms[0]); i++)
+		if (msg_perms[i].type == type)
+			return msg_perms[i].name;
+	return "unknown";
+}
+
+int
+msg_allowed(enum proc_id receiver, enum proc_id sender, uint32_t type)
+{
+	if ((unsigned)receiver >= PROC_MAX || (unsigned)sender >= PROC_MAX ||
+	    !channel_allowed(receiver, sender))
+		return 0;
+	for (size_t i = 0; i < sizeof(msg_perms) / sizeof(msg_perms[0]); i++) {
+		if (msg_perms[i].type != type)
+			continue;
+		return (msg_perms[i].senders & P(sender)) &&
+		    (msg_perms[i].receivers & P(receiver));
+	}
+	return 0;
+}
+
+void
+msg_check(enum proc_id self, enum proc_id from, const struct imsg *imsg)
+{
+	if (!msg_allowed(self, from, imsg->hdr.type))
+		fatalx("%s may not send %s (type %u) to %s",
+		    proc_name(from), imsg_type_name(imsg->hdr.type),
+		    imsg->hdr.type, proc_name(self));
+}

@@ -1,0 +1,96 @@
+/*
+ * pgpmgd: the parent.  It reads the configuration, prepares the directories
+ * the children need, opens the listeners and the control socket, starts one
+ * child per process (cryptod: one per worker), wires the peer graph, relays
+ * the children's logs and supervises them.
+ */
+#ifndef PGPMG_PGPMGD_H
+#define PGPMG_PGPMGD_H
+
+#include <sys/types.h>
+
+#include <time.h>
+
+#include "common/config.h"
+#include "common/proc.h"
+#include "common/sandbox.h"
+#include "imsg/imsg_event.h"
+
+/* Restart back-off for cryptod workers: the first restart is immediate,
+ * each quick repeat doubles the delay up to the maximum; a worker that
+ * lived longer than the reset time starts the sequence again. */
+#define RESTART_DELAY_FIRST_MS	250
+#define RESTART_DELAY_MAX_MS	8000
+#define RESTART_RESET_SEC	30
+/* SIGTERM to the children, then SIGKILL for those still alive: the whole
+ * stop stays within 5 s. */
+#define SHUTDOWN_GRACE_MS	3000
+
+struct proc_slot {
+	enum proc_id		 proc;
+	int			 instance;
+	pid_t			 pid;		/* 0: not running */
+	struct timespec		 started;	/* CLOCK_MONOTONIC */
+	time_t			 started_wall;
+	int			 ready;
+	struct sandbox_state	 sandbox;
+	struct imsgev		 iev;
+	int			 iev_live;
+	/* restart bookkeeping (cryptod) */
+	unsigned		 quick_restarts;
+	struct event		*restart_ev;
+};
+
+struct pgpmgd {
+	struct pgpmg_conf	 conf;
+	char			*conf_path;
+	char			*conf_text;
+	int			 foreground;
+	struct event_base	*base;
+	struct proc_slot	 slots[PROC_MAX_INSTANCES + PROC_MAX];
+	size_t			 nslots;
+	int			 listen_smtp;
+	int			 listen_web;
+	int			 stopping;
+	int			 exit_code;
+	struct event		*stop_timer;
+	char			 exec_dir[4096];
+};
+
+extern struct pgpmgd *pgpmgd;
+
+/* children.c */
+void	children_init(void);
+void	children_start_all(void);
+void	children_reap(void);
+void	children_stop(int exit_code, const char *why);
+struct proc_slot *children_find_pid(pid_t);
+struct proc_slot *children_find(uint32_t proc, int instance);
+unsigned children_expected_peers(const struct proc_slot *);
+unsigned children_peers_up(const struct proc_slot *);
+
+/* channels.c */
+void	channels_child_ready(struct proc_slot *);
+
+/* listen.c */
+int	listen_open(const struct conf_hostport *, char *err, size_t errlen);
+
+/* control.c */
+void	control_init(void);
+void	control_cleanup(void);
+
+/* procstat.c */
+struct procstat {
+	char		 user[64];
+	int		 seccomp;	/* -1: unknown */
+	int		 nonewprivs;
+	char		 capeff[20];
+	char		 root[256];
+	int		 netns_own;	/* 1: differs from the parent's */
+};
+int	procstat_read(pid_t, struct procstat *);
+
+/* prepare.c */
+void	prepare_dirs(void);
+
+#endif /* PGPMG_PGPMGD_H */

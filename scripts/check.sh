@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs every test suite that `make check` built and ends with one summary
+# line, "N passed, N failed".  Criterion suites report their own counts;
+# shell suites print TAP-style "ok"/"not ok" lines.  Exits non-zero when
+# anything failed or crashed.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+suites_failed=()
+log_dir=$(mktemp -d /tmp/pgpmg-check.XXXXXX)
+
+# run_criterion NAME BINARY [ARGS]
+run_criterion() {
+	local name=$1 bin=$2 out rc line p f c
+	shift 2
+	out="$log_dir/$name.log"
+	echo "== $name"
+	"$bin" --jobs=1 "$@" >"$out" 2>&1
+	rc=$?
+	grep -E '^\[(----|FAIL)\]|Synthesis' "$out" | sed 's/^/   /'
+	line=$(grep -a 'Synthesis:' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "   no summary (exit $rc); see $out"
+		tail -20 "$out" | sed 's/^/   | /'
+		failed=$((failed + 1)); suites_failed+=("$name"); return
+	fi
+	p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
+	f=$(sed -E 's/.*Failing: ([0-9]+).*/\1/' <<<"$line")
+	c=$(sed -E 's/.*Crashing: ([0-9]+).*/\1/' <<<"$line")
+	passed=$((passed + p)); failed=$((failed + f + c))
+	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ] || [ "$c" -ne 0 ]; then
+		suites_failed+=("$name")
+		[ "$f" -eq 0 ] && [ "$c" -eq 0 ] && failed=$((failed + 1))
+	fi
+}
+
+# run_tap NAME SCRIPT
+run_tap() {
+	local name=$1 script=$2 out rc p f
+	out="$log_dir/$name.log"
+	echo "== $name"
+	bash "$script" >"$out" 2>&1
+	rc=$?
+	grep -E '^(ok|not ok)' "$out" | sed 's/^/   /'
+	p=$(grep -c '^ok' "$out")
+	f=$(grep -c '^not ok' "$out")
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+		suites_failed+=("$name")
+		[ "$f" -eq 0 ] && { failed=$((failed + 1)); tail -20 "$out" | sed 's/^/   | /'; }
+	fi
+}
+
+for t in build/tests/unit/test_*; do
+	[ -x "$t" ] && run_criterion "unit/$(basename "$t")" "$t"
+done
+for t in build-asan/tests/unit/test_*; do
+	[ -x "$t" ] && ASAN_OPTIONS=detect_leaks=1 \
+	    run_criterion "asan/$(basename "$t")" "$t"
+done
+[ -x build/tests/sandbox/test_sandbox ] &&
+	run_criterion sandbox build/tests/sandbox/test_sandbox
+for t in build/tests/integration/test_*; do
+	[ -x "$t" ] && run_criterion "integration/$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] && run_tap "integration/$(basename "$t" .sh)" "$t"
+done
+# The fuzz targets run a bounded number of inputs as a regression check;
+# `make fuzz` builds them for longer runs by hand.
+for t in build-fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	name="fuzz/$(basename "$t")"
+	echo "== $name"
+	if "$t" -runs=20000 -seed=1 >"$log_dir/$(basename "$t").log" 2>&1; then
+		passed=$((passed + 1)); echo "   ok (20000 runs)"
+	else
+		failed=$((failed + 1)); suites_failed+=("$name")
+		tail -20 "$log_dir/$(basename "$t").log" | sed 's/^/   | /'
+	fi
+done
+
+if [ "${#suites_failed[@]}" -ne 0 ]; then
+	echo "failed suites: ${suites_failed[*]} (logs in $log_dir)"
+else
+	rm -rf "$log_dir"
+fi
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "${#suites_failed[@]}" -eq 0 ]
