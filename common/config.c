@@ -1,0 +1,856 @@
+/*
+ * config: the pgpmg.conf parser.  The parent reads the file, checks it and
+ * sends its very text to every child, which parses it again here; so this
+ * file must never trust a buffer to be NUL-terminated, never read past the
+ * length it is given, and never log (the children have no logger yet when
+ * they parse): every error goes back to the caller as "FILE:LINE: what".
+ * The keys live in one table, conf_keys[], with their argument counts,
+ * parse functions and usage; docs/pgpmg.conf.5 documents each of them.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/config.h"
+
+/* A statement is short; a longer line is a mistake, not a statement. */
+#define CONF_MAX_LINE		1024
+/* The longest statement, "listen smtp HOST:PORT lmtp", has four words;
+ * room to spare so that a long line still gets "wrong arguments" from its
+ * key rather than a tokenizer error. */
+#define CONF_MAX_WORDS		16
+/* "keyword sub", as messages name a key; the table's are far shorter. */
+#define CONF_MAX_KEYNAME	64
+/* sun_path holds 108 bytes with its NUL. */
+#define CONF_MAX_SOCKET_PATH	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+/* RFC 1035: 63 bytes a label, 253 a name in text form. */
+#define CONF_MAX_LABEL		63
+#define CONF_MAX_DOMAIN		253
+/* Port numbers are 16 bits; 0 means "any", which no key wants. */
+#define CONF_PORT_MIN		1
+#define CONF_PORT_MAX		65535
+
+#define CONF_DEF_SMTP_HOST	"127.0.0.1"
+#define CONF_DEF_SMTP_PORT	2525
+#define CONF_DEF_WEB_HOST	"127.0.0.1"
+#define CONF_DEF_WEB_PORT	8443
+#define CONF_DEF_RELAY_HOST	"127.0.0.1"
+#define CONF_DEF_RELAY_PORT	10026
+#define CONF_DEF_CONTROL_SOCKET	"/run/pgpmg/pgpmgd.sock"
+#define CONF_DEF_TLS_CERT	"/etc/pgpmg/tls/cert.pem"
+#define CONF_DEF_TLS_KEY	"/etc/pgpmg/tls/key.pem"
+#define CONF_DEF_DATABASE	"host=/var/run/postgresql dbname=pgpmg"
+#define CONF_DEF_CHROOT		"/var/lib/pgpmg/empty"
+#define CONF_DEF_KEYD_HOME	"/var/lib/pgpmg/keyd"
+#define CONF_DEF_CRYPTOD_HOME	"/var/lib/pgpmg/cryptod"
+#define CONF_DEF_WEB_ROOT	"/usr/share/pgpmg/www"
+
+struct conf_parser {
+	const char		*name;		/* file name, for messages */
+	unsigned		 line;
+	struct pgpmg_conf	*conf;
+	char			*err;
+	size_t			 errlen;
+};
+
+/* A key's parse function gets the words after the keyword(s). */
+typedef int (*conf_parse_fn)(struct conf_parser *, const char *key,
+    char **args, size_t nargs);
+
+struct conf_key {
+	const char	*keyword;
+	const char	*sub;		/* second word ("listen smtp"), or NULL */
+	size_t		 min_args;
+	size_t		 max_args;
+	conf_parse_fn	 parse;
+	const char	*usage;		/* the arguments, for messages */
+	int		 repeatable;
+};
+
+static void	conf_err(struct conf_parser *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE: message"; LINE is left out for errors about the whole file. */
+static void
+conf_err(struct conf_parser *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return;
+	if (p->line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, p->line);
+	else
+		n = snprintf(p->err, p->errlen, "%s: ", p->name);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+}
+
+static int
+conf_strset(struct conf_parser *p, char **dst, const char *val)
+{
+	char	*s;
+
+	if ((s = strdup(val)) == NULL) {
+		conf_err(p, "out of memory");
+		return -1;
+	}
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/*
+ * A DNS name: labels of 1..63 letters, digits and hyphens, no hyphen at
+ * either end of a label, 253 bytes in all, no trailing dot.
+ */
+static int
+conf_valid_domain(const char *s)
+{
+	size_t	 len, label = 0;
+
+	len = strlen(s);
+	if (len == 0 || len > CONF_MAX_DOMAIN)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (s[i] == '.' || s[i] == '\0') {
+			if (label == 0 || label > CONF_MAX_LABEL)
+				return 0;
+			if (s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isascii((unsigned char)s[i]) ||
+		    (!isalnum((unsigned char)s[i]) && s[i] != '-'))
+			return 0;
+		if (label == 0 && s[i] == '-')
+			return 0;
+		label++;
+	}
+	return 1;
+}
+
+static int
+conf_parse_port(struct conf_parser *p, const char *key, const char *s,
+    uint16_t *port)
+{
+	unsigned long	 v = 0;
+
+	if (*s == '\0') {
+		conf_err(p, "%s: missing port", key);
+		return -1;
+	}
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9') {
+			conf_err(p, "%s: port \"%s\" is not a number", key, s);
+			return -1;
+		}
+		/* Stop counting once out of range: no overflow. */
+		if (v <= CONF_PORT_MAX)
+			v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v < CONF_PORT_MIN || v > CONF_PORT_MAX) {
+		conf_err(p, "%s: port %s out of range", key, s);
+		return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * HOST:PORT, where HOST is an IPv4 address, an IPv6 address in brackets
+ * (the brackets are how we tell its colons from the port's) or a name.
+ */
+static int
+conf_parse_hostport(struct conf_parser *p, const char *key, const char *s,
+    struct conf_hostport *hp)
+{
+	char		 host[sizeof(hp->host)];
+	const char	*colon, *portstr;
+	size_t		 hlen;
+	unsigned char	 addr[sizeof(struct in6_addr)];
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL) {
+			conf_err(p, "%s: \"%s\": missing ']'", key, s);
+			return -1;
+		}
+		if (close[1] != ':') {
+			conf_err(p, "%s: \"%s\": expected HOST:PORT", key, s);
+			return -1;
+		}
+		hlen = (size_t)(close - s - 1);
+		if (hlen >= sizeof(host)) {
+			conf_err(p, "%s: host name too long", key);
+			return -1;
+		}
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1) {
+			conf_err(p, "%s: \"%s\" is not an IPv6 address",
+			    key, host);
+			return -1;
+		}
+		portstr = close + 2;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			conf_err(p, "%s: \"%s\": expected HOST:PORT", key, s);
+			return -1;
+		}
+		hlen = (size_t)(colon - s);
+		if (memchr(s, ':', hlen) != NULL) {
+			conf_err(p, "%s: \"%s\": an IPv6 address needs "
+			    "brackets, as in [::1]:25", key, s);
+			return -1;
+		}
+		if (hlen == 0) {
+			conf_err(p, "%s: \"%s\": missing host", key, s);
+			return -1;
+		}
+		if (hlen >= sizeof(host)) {
+			conf_err(p, "%s: host name too long", key);
+			return -1;
+		}
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		/* All digits and dots is meant as an address; say so if it
+		 * is not one rather than try it as a name. */
+		if (strspn(host, "0123456789.") == hlen) {
+			if (inet_pton(AF_INET, host, addr) != 1) {
+				conf_err(p, "%s: \"%s\" is not an IPv4 "
+				    "address", key, host);
+				return -1;
+			}
+		} else if (!conf_valid_domain(host)) {
+			conf_err(p, "%s: \"%s\" is not a valid host name",
+			    key, host);
+			return -1;
+		}
+		portstr = colon + 1;
+	}
+	if (conf_parse_port(p, key, portstr, &hp->port) == -1)
+		return -1;
+	memcpy(hp->host, host, hlen + 1);
+	return 0;
+}
+
+static int
+conf_parse_path(struct conf_parser *p, const char *key, const char *s,
+    size_t max, char **dst)
+{
+	if (*s != '/') {
+		conf_err(p, "%s: path \"%s\" is not absolute", key, s);
+		return -1;
+	}
+	if (strlen(s) > max) {
+		conf_err(p, "%s: path longer than %zu bytes", key, max);
+		return -1;
+	}
+	return conf_strset(p, dst, s);
+}
+
+static int
+conf_parse_smtp(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	if (nargs == 2) {
+		if (strcmp(args[1], "lmtp") != 0) {
+			conf_err(p, "%s: expected \"lmtp\", not \"%s\"",
+			    key, args[1]);
+			return -1;
+		}
+		p->conf->smtp_lmtp = 1;
+	}
+	return conf_parse_hostport(p, key, args[0], &p->conf->smtp_listen);
+}
+
+static int
+conf_parse_web(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_hostport(p, key, args[0], &p->conf->web_listen);
+}
+
+static int
+conf_parse_relay(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_hostport(p, key, args[0], &p->conf->relay);
+}
+
+static int
+conf_parse_domain(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	struct pgpmg_conf	*conf = p->conf;
+	char			*d;
+
+	(void)nargs;
+	if (!conf_valid_domain(args[0])) {
+		conf_err(p, "%s: \"%s\" is not a valid domain name",
+		    key, args[0]);
+		return -1;
+	}
+	if (conf_is_internal_domain(conf, args[0])) {
+		conf_err(p, "%s: \"%s\" is listed twice", key, args[0]);
+		return -1;
+	}
+	if (conf->n_internal_domains >= CONF_MAX_DOMAINS) {
+		conf_err(p, "%s: more than %d domains", key, CONF_MAX_DOMAINS);
+		return -1;
+	}
+	if ((d = strdup(args[0])) == NULL) {
+		conf_err(p, "out of memory");
+		return -1;
+	}
+	for (char *c = d; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	conf->internal_domains[conf->n_internal_domains++] = d;
+	return 0;
+}
+
+static int
+conf_parse_control(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], CONF_MAX_SOCKET_PATH,
+	    &p->conf->control_socket);
+}
+
+static int
+conf_parse_cert(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->tls_certificate);
+}
+
+static int
+conf_parse_key(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->tls_key);
+}
+
+static int
+conf_parse_database(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	/* libpq checks the conninfo itself, with better messages. */
+	if (args[0][0] == '\0') {
+		conf_err(p, "%s: empty connection string", key);
+		return -1;
+	}
+	return conf_strset(p, &p->conf->database, args[0]);
+}
+
+static int
+conf_parse_chroot(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->chroot_dir);
+}
+
+static int
+conf_parse_keyd_home(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->keyd_home);
+}
+
+static int
+conf_parse_cryptod_home(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->cryptod_home);
+}
+
+static int
+conf_parse_web_root(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
+	    &p->conf->web_root);
+}
+
+static int
+conf_parse_workers(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	const char	*s = args[0];
+	unsigned long	 v = 0;
+
+	(void)nargs;
+	if (*s == '\0') {
+		conf_err(p, "%s: \"\" is not a number", key);
+		return -1;
+	}
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9') {
+			conf_err(p, "%s: \"%s\" is not a number", key, s);
+			return -1;
+		}
+		if (v <= CONF_MAX_WORKERS)
+			v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v < 1 || v > CONF_MAX_WORKERS) {
+		conf_err(p, "%s: %s out of range 1..%d", key, s,
+		    CONF_MAX_WORKERS);
+		return -1;
+	}
+	p->conf->cryptod_workers = (unsigned)v;
+	return 0;
+}
+
+static int
+conf_parse_log_level(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	if (strcmp(args[0], "info") == 0)
+		p->conf->verbose = 0;
+	else if (strcmp(args[0], "debug") == 0)
+		p->conf->verbose = 1;
+	else {
+		conf_err(p, "%s: expected info or debug, not \"%s\"",
+		    key, args[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Split one line (len bytes, no newline, no NUL) into words in buf, which
+ * holds at least len + 1 bytes: each word takes its bytes plus a NUL, and
+ * is followed by a separator or ends the line, so it never needs more.
+ * Returns the number of words, or -1.
+ */
+static int
+conf_split(struct conf_parser *p, const char *line, size_t len, char *buf,
+    char **words)
+{
+	size_t	 i = 0, o = 0;
+	int	 n = 0;
+
+	for (;;) {
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len || line[i] == '#')
+			return n;
+		if (n == CONF_MAX_WORDS) {
+			conf_err(p, "more than %d words on a line",
+			    CONF_MAX_WORDS);
+			return -1;
+		}
+		words[n++] = buf + o;
+		if (line[i] == '"') {
+			for (i++;; i++) {
+				if (i == len) {
+					conf_err(p, "missing closing quote");
+					return -1;
+				}
+				if (line[i] == '"')
+					break;
+				/* A backslash that ends the line leaves
+				 * the quote open; the check above says so. */
+				if (line[i] == '\\' && i + 1 < len) {
+					if (line[i + 1] != '"' &&
+					    line[i + 1] != '\\') {
+						conf_err(p, "only \\\" and \\\\ "
+						    "may follow a backslash");
+						return -1;
+					}
+					i++;
+				}
+				buf[o++] = line[i];
+			}
+			i++;
+			if (i < len && line[i] != ' ' && line[i] != '\t' &&
+			    line[i] != '#') {
+				conf_err(p, "text right after a closing quote");
+				return -1;
+			}
+		} else {
+			while (i < len && line[i] != ' ' && line[i] != '\t' &&
+			    line[i] != '#') {
+				if (line[i] == '"') {
+					conf_err(p, "quote inside a word");
+					return -1;
+				}
+				buf[o++] = line[i++];
+			}
+		}
+		buf[o++] = '\0';
+	}
+}
+
+/* Every key; docs/pgpmg.conf.5 documents each one. */
+static const struct conf_key conf_keys[] = {
+	{ "listen", "smtp",	1, 2, conf_parse_smtp,	"HOST:PORT [lmtp]", 0 },
+	{ "listen", "web",	1, 1, conf_parse_web,	"HOST:PORT", 0 },
+	{ "relay", NULL,	1, 1, conf_parse_relay,	"HOST:PORT", 0 },
+	{ "internal-domain", NULL, 1, 1, conf_parse_domain, "DOMAIN", 1 },
+	{ "control-socket", NULL, 1, 1, conf_parse_control, "PATH", 0 },
+	{ "tls-certificate", NULL, 1, 1, conf_parse_cert, "PATH", 0 },
+	{ "tls-key", NULL,	1, 1, conf_parse_key,	"PATH", 0 },
+	{ "database", NULL,	1, 1, conf_parse_database, "CONNINFO", 0 },
+	{ "chroot", NULL,	1, 1, conf_parse_chroot, "PATH", 0 },
+	{ "keyd-home", NULL,	1, 1, conf_parse_keyd_home, "PATH", 0 },
+	{ "cryptod-home", NULL,	1, 1, conf_parse_cryptod_home, "PATH", 0 },
+	{ "web-root", NULL,	1, 1, conf_parse_web_root, "PATH", 0 },
+	{ "cryptod-workers", NULL, 1, 1, conf_parse_workers, "N", 0 },
+	{ "log-level", NULL,	1, 1, conf_parse_log_level, "info|debug", 0 },
+};
+#define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+static const struct conf_key *
+conf_lookup(char **words, size_t nwords, size_t *nkw)
+{
+	for (size_t k = 0; k < CONF_NKEYS; k++) {
+		const struct conf_key *ck = &conf_keys[k];
+
+		if (strcmp(ck->keyword, words[0]) != 0)
+			continue;
+		if (ck->sub == NULL) {
+			*nkw = 1;
+			return ck;
+		}
+		if (nwords > 1 && strcmp(ck->sub, words[1]) == 0) {
+			*nkw = 2;
+			return ck;
+		}
+	}
+	return NULL;
+}
+
+/* Does any key start with this keyword and need a second word? */
+static int
+conf_has_sub(const char *keyword)
+{
+	for (size_t k = 0; k < CONF_NKEYS; k++)
+		if (strcmp(conf_keys[k].keyword, keyword) == 0 &&
+		    conf_keys[k].sub != NULL)
+			return 1;
+	return 0;
+}
+
+static int
+conf_statement(struct conf_parser *p, char **words, size_t nwords,
+    unsigned *seen)
+{
+	const struct conf_key	*ck;
+	char			 key[CONF_MAX_KEYNAME];
+	size_t			 nkw = 0, nargs, k;
+
+	if ((ck = conf_lookup(words, nwords, &nkw)) == NULL) {
+		if (conf_has_sub(words[0])) {
+			if (nwords < 2)
+				conf_err(p, "%s: missing kind", words[0]);
+			else
+				conf_err(p, "%s: unknown kind \"%s\"",
+				    words[0], words[1]);
+		} else
+			conf_err(p, "unknown keyword \"%s\"", words[0]);
+		return -1;
+	}
+	k = (size_t)(ck - conf_keys);
+	if (ck->sub != NULL)
+		snprintf(key, sizeof(key), "%s %s", ck->keyword, ck->sub);
+	else
+		snprintf(key, sizeof(key), "%s", ck->keyword);
+	if (!ck->repeatable && seen[k] != 0) {
+		conf_err(p, "%s: already set on line %u", key, seen[k]);
+		return -1;
+	}
+	seen[k] = p->line;
+	nargs = nwords - nkw;
+	if (nargs < ck->min_args || nargs > ck->max_args) {
+		conf_err(p, "%s: %s arguments, expected: %s %s", key,
+		    nargs < ck->min_args ? "missing" : "too many",
+		    key, ck->usage);
+		return -1;
+	}
+	return ck->parse(p, key, words + nkw, nargs);
+}
+
+static unsigned
+conf_default_workers(void)
+{
+	long	 n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	if (n > CONF_MAX_WORKERS)
+		return CONF_MAX_WORKERS;
+	return (unsigned)n;
+}
+
+static int
+conf_defaults(struct conf_parser *p)
+{
+	struct pgpmg_conf	*c = p->conf;
+	const struct {
+		char		**dst;
+		const char	 *val;
+	} strs[] = {
+		{ &c->control_socket,	CONF_DEF_CONTROL_SOCKET },
+		{ &c->tls_certificate,	CONF_DEF_TLS_CERT },
+		{ &c->tls_key,		CONF_DEF_TLS_KEY },
+		{ &c->database,		CONF_DEF_DATABASE },
+		{ &c->chroot_dir,	CONF_DEF_CHROOT },
+		{ &c->keyd_home,	CONF_DEF_KEYD_HOME },
+		{ &c->cryptod_home,	CONF_DEF_CRYPTOD_HOME },
+		{ &c->web_root,		CONF_DEF_WEB_ROOT },
+	};
+
+	/* A parsed host:port always has a port, so port 0 means unset. */
+	if (c->smtp_listen.port == 0) {
+		snprintf(c->smtp_listen.host, sizeof(c->smtp_listen.host),
+		    "%s", CONF_DEF_SMTP_HOST);
+		c->smtp_listen.port = CONF_DEF_SMTP_PORT;
+	}
+	if (c->web_listen.port == 0) {
+		snprintf(c->web_listen.host, sizeof(c->web_listen.host),
+		    "%s", CONF_DEF_WEB_HOST);
+		c->web_listen.port = CONF_DEF_WEB_PORT;
+	}
+	if (c->relay.port == 0) {
+		snprintf(c->relay.host, sizeof(c->relay.host), "%s",
+		    CONF_DEF_RELAY_HOST);
+		c->relay.port = CONF_DEF_RELAY_PORT;
+	}
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (*strs[i].dst == NULL &&
+		    conf_strset(p, strs[i].dst, strs[i].val) == -1)
+			return -1;
+	if (c->cryptod_workers == 0)
+		c->cryptod_workers = conf_default_workers();
+	return 0;
+}
+
+int
+conf_parse_text(const char *name, const char *text, size_t len,
+    struct pgpmg_conf *conf, char *err, size_t errlen)
+{
+	struct conf_parser	 p;
+	char			 buf[CONF_MAX_LINE + 1];	/* conf_split() */
+	char			*words[CONF_MAX_WORDS];
+	unsigned		 seen[CONF_NKEYS];
+	const char		*cur, *end, *nl;
+	size_t			 llen;
+	int			 n;
+
+	memset(conf, 0, sizeof(*conf));
+	memset(seen, 0, sizeof(seen));
+	memset(&p, 0, sizeof(p));
+	if (name == NULL)
+		name = "(config)";
+	p.name = name;
+	p.conf = conf;
+	p.err = err;
+	p.errlen = errlen;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	if ((conf->source = strdup(name)) == NULL) {
+		conf_err(&p, "out of memory");
+		goto fail;
+	}
+	if (len > CONF_MAX_SIZE) {
+		conf_err(&p, "larger than %d bytes", CONF_MAX_SIZE);
+		goto fail;
+	}
+	if (text == NULL && len > 0) {
+		conf_err(&p, "no text");
+		goto fail;
+	}
+
+	cur = text;
+	end = text + len;
+	while (cur < end) {
+		p.line++;
+		if ((nl = memchr(cur, '\n', (size_t)(end - cur))) == NULL)
+			nl = end;
+		llen = (size_t)(nl - cur);
+		/* A file edited elsewhere may end its lines with CRLF. */
+		if (llen > 0 && cur[llen - 1] == '\r')
+			llen--;
+		if (llen > CONF_MAX_LINE) {
+			conf_err(&p, "line longer than %d bytes",
+			    CONF_MAX_LINE);
+			goto fail;
+		}
+		if (memchr(cur, '\0', llen) != NULL) {
+			conf_err(&p, "NUL byte in line");
+			goto fail;
+		}
+		for (size_t i = 0; i < llen; i++) {
+			unsigned char ch = (unsigned char)cur[i];
+
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+				conf_err(&p, "control character 0x%02x "
+				    "in line", ch);
+				goto fail;
+			}
+		}
+		if ((n = conf_split(&p, cur, llen, buf, words)) == -1)
+			goto fail;
+		if (n > 0 && conf_statement(&p, words, (size_t)n, seen) == -1)
+			goto fail;
+		cur = nl < end ? nl + 1 : end;
+	}
+	p.line = 0;
+	if (conf_defaults(&p) == -1)
+		goto fail;
+	return 0;
+
+ fail:
+	conf_free(conf);
+	return -1;
+}
+
+char *
+conf_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	/* O_NONBLOCK: opening a FIFO by mistake must not hang the check
+	 * below; it has no effect on a regular file. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size > CONF_MAX_SIZE) {
+		snprintf(err, errlen, "%s: %lld bytes, larger than the "
+		    "limit of %d", path, (long long)st.st_size, CONF_MAX_SIZE);
+		goto fail;
+	}
+	/* One byte more than the limit tells us if the file grew since
+	 * fstat(), one more for the NUL. */
+	if ((buf = malloc(CONF_MAX_SIZE + 2)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	for (;;) {
+		n = read(fd, buf + off, CONF_MAX_SIZE + 1 - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		if (off > CONF_MAX_SIZE) {
+			snprintf(err, errlen, "%s: larger than the limit of "
+			    "%d bytes", path, CONF_MAX_SIZE);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[off] = '\0';
+	*len = off;
+	return buf;
+
+ fail:
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+int
+conf_parse_file(const char *path, struct pgpmg_conf *conf, char *err,
+    size_t errlen)
+{
+	char	*text;
+	size_t	 len;
+	int	 rc;
+
+	memset(conf, 0, sizeof(*conf));
+	if ((text = conf_read_file(path, &len, err, errlen)) == NULL)
+		return -1;
+	rc = conf_parse_text(path, text, len, conf, err, errlen);
+	free(text);
+	return rc;
+}
+
+void
+conf_free(struct pgpmg_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	free(conf->source);
+	for (size_t i = 0; i < conf->n_internal_domains &&
+	    i < CONF_MAX_DOMAINS; i++)
+		free(conf->internal_domains[i]);
+	free(conf->control_socket);
+	free(conf->tls_certificate);
+	free(conf->tls_key);
+	free(conf->database);
+	free(conf->chroot_dir);
+	free(conf->keyd_home);
+	free(conf->cryptod_home);
+	free(conf->web_root);
+	memset(conf, 0, sizeof(*conf));
+}
+
+int
+conf_is_internal_domain(const struct pgpmg_conf *conf, const char *domain)
+{
+	if (conf == NULL || domain == NULL)
+		return 0;
+	for (size_t i = 0; i < conf->n_internal_domains; i++)
+		if (strcasecmp(conf->internal_domains[i], domain) == 0)
+			return 1;
+	return 0;
+}
