@@ -35,8 +35,8 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 
 # Libraries are looked up lazily (=, not :=) so that `make deps` can run on a
 # machine where pkg-config does not know them yet.
-pc_cflags = $(shell $(PKG) --cflags $(1))
-pc_libs	  = $(shell $(PKG) --libs $(1))
+pc_cflags = $(if $(strip $(1)),$(shell $(PKG) --cflags $(1)))
+pc_libs	  = $(if $(strip $(1)),$(shell $(PKG) --libs $(1)))
 
 # ---------------------------------------------------------------- sources
 IMSG_SRC   := imsg/imsg.c imsg/imsg_reader.c imsg/imsg_event.c
@@ -60,7 +60,7 @@ webd_PC     := libevent libevent_openssl openssl $(SANDBOX_PC)
 ALL_PC	:= libevent libevent_openssl openssl gpgme libpq libcrypto $(SANDBOX_PC)
 
 prog_src = $(wildcard $(1)/*.c)
-obj	= $(patsubst %.c,$(2)/%.o,$(1))
+obj	= $(patsubst %.c,$(2)/obj/%.o,$(1))
 
 LIB	:= $(B)/libpgpmg.a
 SBLIB	:= $(B)/libpgpmg_sandbox.a
@@ -68,7 +68,7 @@ SBLIB	:= $(B)/libpgpmg_sandbox.a
 # ---------------------------------------------------------------- build
 all: $(addprefix $(B)/,$(PROGS))
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(ALL_PC)) -MMD -MP -c $< -o $@
 
@@ -105,7 +105,7 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
 
-$(BA)/%.o: %.c
+$(BA)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(ALL_PC)) -MMD -MP -c $< -o $@
 

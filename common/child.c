@@ -282,9 +282,10 @@ child_parent_done(struct imsgev *iev, int error)
 {
 	(void)iev;
 	/* Without the parent we can neither log nor be supervised. */
-	if (error != 0 && error != EPIPE && error != ECONNRESET)
-		fprintf(stderr, "pgpmg: parent channel: %s\n", strerror(error));
-	_exit(error == 0 ? 0 : 1);
+	if (error == 0)
+		exit(0);
+	errno = error;
+	fatal("parent channel");
 }
 
 static void

@@ -16,6 +16,16 @@ static const char *const proc_names[PROC_MAX] = {
 	[PROC_WEBD]	= "webd",
 };
 
+/* Each child runs as its own system user (scripts/ensure-users.sh). */
+static const char *const proc_users[PROC_MAX] = {
+	[PROC_PARENT]	= "root",
+	[PROC_SMTPD]	= "_pgpmg_smtpd",
+	[PROC_CRYPTOD]	= "_pgpmg_cryptod",
+	[PROC_KEYD]	= "_pgpmg_keyd",
+	[PROC_POLICYD]	= "_pgpmg_policyd",
+	[PROC_WEBD]	= "_pgpmg_webd",
+};
+
 /* The parent's channel to every child is implicit (fd 3); these are the
  * channels between children. */
 const struct channel_spec channel_table[] = {
@@ -33,6 +43,14 @@ proc_name(enum proc_id id)
 	if ((unsigned)id >= PROC_MAX)
 		return "unknown";
 	return proc_names[id];
+}
+
+const char *
+proc_user(enum proc_id id)
+{
+	if ((unsigned)id >= PROC_MAX)
+		return "nobody";
+	return proc_users[id];
 }
 
 int

@@ -39,6 +39,7 @@ extern const struct channel_spec channel_table[];
 extern const size_t channel_table_len;
 
 const char	*proc_name(enum proc_id);
+const char	*proc_user(enum proc_id);
 int		 proc_from_name(const char *, enum proc_id *);
 /* True when the peer graph has a channel between a and b (either order). */
 int		 channel_allowed(enum proc_id, enum proc_id);

@@ -20,7 +20,7 @@ static uid_t
 user_uid(enum proc_id proc, gid_t *gid)
 {
 	struct passwd	*pw;
-	const char	*name = sandbox_user(proc);
+	const char	*name = proc_user(proc);
 
 	if ((pw = getpwnam(name)) == NULL)
 		fatalx("system user %s does not exist (scripts/ensure-users.sh "

@@ -1,0 +1,117 @@
+# Shared helpers for the shell integration suites: a private appliance in
+# a temporary directory, on free loopback ports, with TAP output.
+# Sourced, not run.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${PGPMG_BIN:-$REPO/build}
+T_NUM=0
+T_FAILED=0
+
+ok() { T_NUM=$((T_NUM + 1)); echo "ok $T_NUM - $*"; }
+not_ok() { T_NUM=$((T_NUM + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_NUM - $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+done_testing() { echo "1..$T_NUM"; [ "$T_FAILED" -eq 0 ]; }
+
+# A loopback port nobody listens on (the kernel picks it).
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# new_env: a fresh directory with a configuration, in $ENV_DIR and $CONF.
+# The directory must be traversable by the daemons' users (mktemp makes
+# 0700, so open it up; nothing secret lives in it but the homes, which
+# pgpmgd creates 0700 for their owners).
+new_env() {
+	ENV_DIR=$(mktemp -d /tmp/pgpmg-it.XXXXXX)
+	chmod 0755 "$ENV_DIR"
+	mkdir -m 0755 "$ENV_DIR/empty" "$ENV_DIR/pgsock" "$ENV_DIR/www"
+	SMTP_PORT=$(free_port); WEB_PORT=$(free_port); RELAY_PORT=$(free_port)
+	CONF=$ENV_DIR/pgpmg.conf
+	cat >"$CONF" <<CONF
+listen smtp 127.0.0.1:$SMTP_PORT
+listen web 127.0.0.1:$WEB_PORT
+relay 127.0.0.1:$RELAY_PORT
+internal-domain example.com
+control-socket $ENV_DIR/pgpmgd.sock
+tls-certificate $ENV_DIR/tls/cert.pem
+tls-key $ENV_DIR/tls/key.pem
+database "host=$ENV_DIR/pgsock dbname=pgpmg user=_pgpmg_policyd"
+chroot $ENV_DIR/empty
+keyd-home $ENV_DIR/keyd
+cryptod-home $ENV_DIR/cryptod
+web-root $ENV_DIR/www
+cryptod-workers ${WORKERS:-2}
+log-level debug
+CONF
+}
+
+# start_appliance: pgpmgd -d in the background, log in $ENV_DIR/pgpmgd.log;
+# waits until every child is ready with all its channels up.
+start_appliance() {
+	"$BIN/pgpmgd" -d -f "$CONF" >"$ENV_DIR/pgpmgd.log" 2>&1 &
+	PGPMGD_PID=$!
+	wait_all_ready 10
+}
+
+ctl() { "$BIN/pgpmgctl" -f "$CONF" "$@"; }
+
+# True when every child is ready and all its peer channels are up.
+all_ready() {
+	local out
+	out=$(ctl status 2>/dev/null) || return 1
+	[ -n "$out" ] || return 1
+	awk 'NR > 1 { split($NF, p, "/"); if ($5 != "ready" || p[1] != p[2]) bad = 1 }
+	    END { exit bad }' <<<"$out"
+}
+
+wait_all_ready() {
+	local limit=$1 i
+	for ((i = 0; i < limit * 20; i++)); do
+		all_ready && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# pid of a child from the status table (name as printed: smtpd, cryptod#0)
+child_pid() { ctl status | awk -v n="$1" '$1 == n { print $2 }'; }
+
+# Every process whose parent chain leads to pgid $1 (by session/pgrp we
+# cannot tell; use the ppid tree of the given pid).
+descendants() {
+	local p=$1 c
+	for c in $(pgrep -P "$p" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# True while pid runs (a zombie has exited: it only waits to be reaped).
+running() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Wait for a pid to exit, at most $2 seconds; true when it did.
+wait_exit() {
+	local pid=$1 limit=$2 i
+	for ((i = 0; i < limit * 50; i++)); do
+		running "$pid" || return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+stop_appliance() {
+	[ -n "${PGPMGD_PID:-}" ] || return 0
+	kill -TERM "$PGPMGD_PID" 2>/dev/null
+	wait "$PGPMGD_PID" 2>/dev/null
+	PGPMGD_PID=
+}
+
+cleanup_env() {
+	stop_appliance
+	[ -n "${ENV_DIR:-}" ] && rm -rf "$ENV_DIR"
+}
