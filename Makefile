@@ -105,6 +105,12 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
 
+# A protocol offender for test_parent_violation.sh (never installed).
+EVIL_CHILD := $(B)/tests/integration/evil_child
+$(EVIL_CHILD): tests/integration/evil_child.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(ALL_PC)) -MMD -MP -c $< -o $@
@@ -144,7 +150,7 @@ check:
 	@$(MAKE) --no-print-directory check-build
 	@scripts/check.sh
 
-check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) fuzz
+check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(EVIL_CHILD) fuzz
 
 run:
 	@scripts/deps.sh --ensure

@@ -96,7 +96,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	log_init_parent(d.foreground || checkonly, verbose);
+	/* stderr until we detach, then syslog (unless -d). */
+	log_init_parent(1, verbose);
 	if ((d.conf_text = conf_read_file(d.conf_path, &len, err,
 	    sizeof(err))) == NULL ||
 	    conf_parse_text(d.conf_path, d.conf_text, len, &d.conf, err,
@@ -119,6 +120,12 @@ main(int argc, char *argv[])
 	    (d.listen_web = listen_open(&d.conf.web_listen, err,
 	    sizeof(err))) == -1)
 		fatalx("%s", err);
+	/* Without -d, detach now: set-up errors so far reached stderr. */
+	if (!d.foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init_parent(0, verbose || d.conf.verbose);
+	}
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
