@@ -112,7 +112,8 @@ int	 imsg_get_fd(struct imsg *);
 void	 imsg_free(struct imsg *);
 
 /* Composing.  All return -1 with errno EMSGSIZE when the message would
- * exceed maxsize, ENOMEM on allocation failure. */
+ * exceed maxsize, ENOMEM on allocation failure.  A failed imsg_add*() leaves
+ * the ibuf unchanged and still the caller's: drop it with imsg_abort(). */
 int	 imsg_compose(struct imsgbuf *, uint32_t type, uint32_t peerid,
 	    int fd, const void *data, size_t datalen);
 struct ibuf *imsg_create(struct imsgbuf *, uint32_t type, uint32_t peerid,
@@ -128,7 +129,7 @@ void	 imsg_abort(struct ibuf *);			/* drop it, close fd */
 
 /*
  * Typed readers over a received message.  Each getter fails (returns -1 and
- * latches r->error) on short data; imsg_get_string() also fails when no NUL
+ * latches r->error) on short data; imsg_read_string() also fails when no NUL
  * lies within the message or the string is longer than maxlen (NUL excluded).
  * imsg_reader_end() fails when any getter failed or bytes are left over.
  * Strings point into the message and live as long as it does.

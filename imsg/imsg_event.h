@@ -14,7 +14,9 @@ struct imsgev;
 
 /*
  * Called once per complete message.  The handler owns nothing: imsgev frees
- * the message (closing an unclaimed fd) after the handler returns.
+ * the message (closing an unclaimed fd) after the handler returns.  It may
+ * compose replies and may call imsgev_stop(), but must not free the imsgev:
+ * only on_done may do that.
  */
 typedef void (*imsgev_msg_cb)(struct imsgev *, struct imsg *);
 /*
@@ -37,7 +39,8 @@ struct imsgev {
 
 int	 imsgev_init(struct imsgev *, struct event_base *, int fd,
 	    imsgev_msg_cb, imsgev_done_cb, void *arg);
-/* Stop watching; clears the buffer but does not close the socket. */
+/* Stop watching; clears the buffer but does not close the socket.  A stop
+ * asked for by the owner does not call on_done. */
 void	 imsgev_stop(struct imsgev *);
 /* Re-arm after queueing messages by hand with imsg_create()/imsg_close(). */
 void	 imsgev_update(struct imsgev *);

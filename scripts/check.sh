@@ -26,6 +26,13 @@ run_criterion() {
 		tail -20 "$out" | sed 's/^/   | /'
 		failed=$((failed + 1)); suites_failed+=("$name"); return
 	fi
+	# Criterion passes a test that LeakSanitizer complained about: a
+	# sanitizer report anywhere fails the suite.
+	if grep -qE 'ERROR: (Leak|Address)Sanitizer|runtime error:' "$out"; then
+		echo "   sanitizer report; see $out"
+		grep -E 'ERROR: |runtime error:' "$out" | head -5 | sed 's/^/   | /'
+		failed=$((failed + 1)); suites_failed+=("$name")
+	fi
 	p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
 	f=$(sed -E 's/.*Failing: ([0-9]+).*/\1/' <<<"$line")
 	c=$(sed -E 's/.*Crashing: ([0-9]+).*/\1/' <<<"$line")
