@@ -15,7 +15,7 @@ log_dir=$(mktemp -d /tmp/pgpmg-check.XXXXXX)
 run_criterion() {
 	local name=$1 bin=$2 out rc line p f c
 	shift 2
-	out="$log_dir/$name.log"
+	out="$log_dir/${name//\//_}.log"
 	echo "== $name"
 	"$bin" --jobs=1 "$@" >"$out" 2>&1
 	rc=$?
@@ -46,13 +46,14 @@ run_criterion() {
 # run_tap NAME SCRIPT
 run_tap() {
 	local name=$1 script=$2 out rc p f
-	out="$log_dir/$name.log"
+	out="$log_dir/${name//\//_}.log"
 	echo "== $name"
 	bash "$script" >"$out" 2>&1
 	rc=$?
-	grep -E '^(ok|not ok)' "$out" | sed 's/^/   /'
 	p=$(grep -c '^ok' "$out")
 	f=$(grep -c '^not ok' "$out")
+	grep -E '^not ok' "$out" | sed 's/^/   /'
+	echo "   $p ok, $f not ok"
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 		suites_failed+=("$name")
