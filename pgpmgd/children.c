@@ -2,7 +2,7 @@
  * Starting, supervising and stopping the children.
  *
  * Each child is fork+exec'd from its own executable with its parent channel
- * on fd 3 and nothing else open but /dev/null (or, with -d, our stderr) on
+ * on fd 3 and nothing else open but /dev/null on
  * 0-2.  cryptod workers hold no state, so a dead one is replaced (with
  * back-off) and its peers get fresh channels; the death of any other child
  * stops the appliance, which systemd then restarts as a whole.
@@ -122,7 +122,7 @@ slot_name(const struct proc_slot *s, char *buf, size_t len)
 	return buf;
 }
 
-/* In the forked child: fd 3 is the channel, 0-2 are harmless, no other
+/* In the forked child: fd 3 is the channel, 0-2 are /dev/null, no other
  * fd survives, no signal state leaks in, and the child dies with us. */
 static void __attribute__((noreturn))
 child_exec(const struct proc_slot *s, int chan, pid_t parent)
@@ -144,11 +144,17 @@ child_exec(const struct proc_slot *s, int chan, pid_t parent)
 			_exit(1);
 	} else if (fcntl(chan, F_SETFD, 0) == -1)
 		_exit(1);
+	/* A child writes its log through the channel, never to our
+	 * stderr (which a compromised child could use to forge lines);
+	 * a SANDBOX_DEBUG build keeps stderr for the trap handler. */
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, STDIN_FILENO) == -1 ||
-	    (!pgpmgd->foreground && (dup2(null, STDOUT_FILENO) == -1 ||
-	    dup2(null, STDERR_FILENO) == -1)))
+	    dup2(null, STDOUT_FILENO) == -1)
 		_exit(1);
+#ifndef SANDBOX_DEBUG
+	if (dup2(null, STDERR_FILENO) == -1)
+		_exit(1);
+#endif
 	if (close_range(PROC_PARENT_FD + 1, ~0U, 0) == -1)
 		_exit(1);
 

@@ -13,9 +13,14 @@ not_ok() { T_NUM=$((T_NUM + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_NUM
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 done_testing() { echo "1..$T_NUM"; [ "$T_FAILED" -eq 0 ]; }
 
-# A loopback port nobody listens on (the kernel picks it).
+# A loopback port nobody listens on, outside the kernel's ephemeral range
+# (32768-60999) so that no outgoing connection takes it meanwhile.
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
 }
 
 # new_env: a fresh directory with a configuration, in $ENV_DIR and $CONF.
@@ -27,6 +32,10 @@ new_env() {
 	chmod 0755 "$ENV_DIR"
 	mkdir -m 0755 "$ENV_DIR/empty" "$ENV_DIR/pgsock" "$ENV_DIR/www"
 	SMTP_PORT=$(free_port); WEB_PORT=$(free_port); RELAY_PORT=$(free_port)
+	while [ "$WEB_PORT" = "$SMTP_PORT" ]; do WEB_PORT=$(free_port); done
+	while [ "$RELAY_PORT" = "$SMTP_PORT" ] || [ "$RELAY_PORT" = "$WEB_PORT" ]; do
+		RELAY_PORT=$(free_port)
+	done
 	CONF=$ENV_DIR/pgpmg.conf
 	cat >"$CONF" <<CONF
 listen smtp 127.0.0.1:$SMTP_PORT

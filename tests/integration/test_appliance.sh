@@ -43,6 +43,19 @@ for p in smtpd cryptod#0 cryptod#1 keyd policyd webd; do
 		check "$p keeps the host network (relay)" [ "$netns" = host ];;
 	esac
 done
+# fork+exec left each child nothing but its channels, /dev/null and the
+# event loop's own descriptors: no file, no directory, no stray socket of
+# the parent's (the listeners go only to smtpd and webd).
+for p in smtpd cryptod#0 keyd policyd webd; do
+	pid=$(awk -v n="$p" '$1 == n { print $2 }' <<<"$status")
+	files=$(for fd in /proc/"$pid"/fd/*; do readlink "$fd"; done |
+	    grep -vE '^(socket:|pipe:|anon_inode:|/dev/null$)' | tr '\n' ' ')
+	check "$p holds no file or directory open (${files:-none})" [ -z "$files" ]
+done
+check "pgpmgd's control socket did not leak into smtpd" bash -c \
+    '! for fd in /proc/$0/fd/*; do readlink "$fd"; done | grep -q "$1"' \
+    "$(awk '$1 == "smtpd" { print $2 }' <<<"$status")" "pgpmgd.sock"
+
 uids=$(awk 'NR > 1 && $1 !~ /^cryptod#[1-9]/ { print $3 }' <<<"$status" | sort -u | wc -l)
 check "five children, five distinct users" [ "$uids" -eq 5 ]
 
