@@ -43,19 +43,9 @@ channel_connect(struct proc_slot *a, struct proc_slot *b)
 void
 channels_child_ready(struct proc_slot *s)
 {
-	for (size_t i = 0; i < channel_table_len; i++) {
-		enum proc_id other;
-
-		if (channel_table[i].a == s->proc)
-			other = channel_table[i].b;
-		else if (channel_table[i].b == s->proc)
-			other = channel_table[i].a;
-		else
-			continue;
-		for (size_t k = 0; k < pgpmgd->nslots; k++) {
-			struct proc_slot *o = &pgpmgd->slots[k];
-			if (o->proc == other && o->ready && o->iev_live)
-				channel_connect(s, o);
-		}
+	for (size_t k = 0; k < pgpmgd->nslots; k++) {
+		struct proc_slot *o = &pgpmgd->slots[k];
+		if (channel_allowed(s->proc, o->proc) && o->ready && o->iev_live)
+			channel_connect(s, o);
 	}
 }

@@ -2,10 +2,10 @@
  * Starting, supervising and stopping the children.
  *
  * Each child is fork+exec'd from its own executable with its parent channel
- * on fd 3 and nothing else open but /dev/null on
- * 0-2.  cryptod workers hold no state, so a dead one is replaced (with
- * back-off) and its peers get fresh channels; the death of any other child
- * stops the appliance, which systemd then restarts as a whole.
+ * on fd 3 and nothing else open but /dev/null on 0-2.  cryptod workers hold
+ * no state, so a dead one is replaced (with back-off) and its peers get
+ * fresh channels; the death of any other child stops the appliance, which
+ * systemd then restarts as a whole.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -93,22 +93,15 @@ children_peers_up(const struct proc_slot *s)
 	return n;
 }
 
-/* How many peer channels a child has when all is well. */
+/* How many peer channels a child has when all is well: one to every
+ * slot the peer graph connects it with. */
 unsigned
 children_expected_peers(const struct proc_slot *s)
 {
 	unsigned	 n = 0;
 
-	for (size_t i = 0; i < channel_table_len; i++) {
-		enum proc_id other;
-		if (channel_table[i].a == s->proc)
-			other = channel_table[i].b;
-		else if (channel_table[i].b == s->proc)
-			other = channel_table[i].a;
-		else
-			continue;
-		n += other == PROC_CRYPTOD ? pgpmgd->conf.cryptod_workers : 1;
-	}
+	for (size_t i = 0; i < pgpmgd->nslots; i++)
+		n += channel_allowed(s->proc, pgpmgd->slots[i].proc);
 	return n;
 }
 
