@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ struct conf_parser {
 	struct pgpmg_conf	*conf;
 	char			*err;
 	size_t			 errlen;
+	int			 smtp_tls_set;	/* defaults of the yes/no keys */
+	int			 relay_tls_set;
 };
 
 /* A key's parse function gets the words after the keyword(s). */
@@ -454,6 +457,123 @@ conf_parse_log_level(struct conf_parser *p, const char *key, char **args,
 }
 
 /*
+ * Numeric keys share one parser and one table of bounds and defaults.  The
+ * bounds say what makes sense, not what is merely representable.
+ */
+struct conf_num {
+	const char	*key;
+	size_t		 off;		/* of a uint64_t in struct pgpmg_conf */
+	uint64_t	 min, max, def;
+};
+
+#define CONF_NUM(k, f, lo, hi, d) \
+	{ k, offsetof(struct pgpmg_conf, f), lo, hi, d }
+static const struct conf_num conf_nums[] = {
+	/* 64 MiB: above Postfix's default message_size_limit (10 MB), and
+	 * room for the 50 MiB messages the benchmarks push through. */
+	CONF_NUM("smtp-max-message-size", smtp_max_size, 1024,
+	    (uint64_t)1 << 32, (uint64_t)64 << 20),
+	/* RFC 5321 4.5.3.1.8: at least 100; Postfix's own limit is 1000. */
+	CONF_NUM("smtp-max-recipients", smtp_max_recipients, 100, 100000, 1000),
+	CONF_NUM("smtp-max-sessions", smtp_max_sessions, 1, 65536, 1024),
+	/* RFC 5321 4.5.3.2: 5 minutes for commands, 3 for each data block. */
+	CONF_NUM("smtp-command-timeout", smtp_command_timeout, 1, 3600, 300),
+	CONF_NUM("smtp-data-timeout", smtp_data_timeout, 1, 3600, 180),
+	CONF_NUM("smtp-max-errors", smtp_max_errors, 1, 1000, 10),
+	CONF_NUM("relay-timeout", relay_timeout, 1, 3600, 300),
+	CONF_NUM("relay-connect-timeout", relay_connect_timeout, 1, 600, 30),
+};
+#define CONF_NNUMS	(sizeof(conf_nums) / sizeof(conf_nums[0]))
+
+static int
+conf_parse_number(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	const struct conf_num	*n = NULL;
+	const char		*s = args[0];
+	uint64_t		 v = 0;
+
+	(void)nargs;
+	for (size_t i = 0; i < CONF_NNUMS; i++)
+		if (strcmp(conf_nums[i].key, key) == 0)
+			n = &conf_nums[i];
+	if (n == NULL) {
+		conf_err(p, "%s: not a numeric key", key);
+		return -1;
+	}
+	if (*s == '\0') {
+		conf_err(p, "%s: \"\" is not a number", key);
+		return -1;
+	}
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9') {
+			conf_err(p, "%s: \"%s\" is not a number", key, s);
+			return -1;
+		}
+		if (v <= n->max)
+			v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (v < n->min || v > n->max) {
+		conf_err(p, "%s: %s out of range %llu..%llu", key, s,
+		    (unsigned long long)n->min, (unsigned long long)n->max);
+		return -1;
+	}
+	*(uint64_t *)(void *)((char *)p->conf + n->off) = v;
+	return 0;
+}
+
+static int
+conf_parse_smtp_tls(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	if (strcmp(args[0], "yes") == 0)
+		p->conf->smtp_tls = 1;
+	else if (strcmp(args[0], "no") == 0)
+		p->conf->smtp_tls = 0;
+	else {
+		conf_err(p, "%s: expected yes or no, not \"%s\"", key, args[0]);
+		return -1;
+	}
+	p->smtp_tls_set = 1;
+	return 0;
+}
+
+static int
+conf_parse_relay_tls(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	if (strcmp(args[0], "no") == 0)
+		p->conf->relay_tls = CONF_RELAY_TLS_NO;
+	else if (strcmp(args[0], "opportunistic") == 0)
+		p->conf->relay_tls = CONF_RELAY_TLS_OPPORTUNISTIC;
+	else if (strcmp(args[0], "require") == 0)
+		p->conf->relay_tls = CONF_RELAY_TLS_REQUIRE;
+	else {
+		conf_err(p, "%s: expected no, opportunistic or require, not "
+		    "\"%s\"", key, args[0]);
+		return -1;
+	}
+	p->relay_tls_set = 1;
+	return 0;
+}
+
+static int
+conf_parse_hostname(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	if (!conf_valid_domain(args[0]) ||
+	    strlen(args[0]) >= sizeof(p->conf->hostname)) {
+		conf_err(p, "%s: \"%s\" is not a valid host name", key, args[0]);
+		return -1;
+	}
+	snprintf(p->conf->hostname, sizeof(p->conf->hostname), "%s", args[0]);
+	return 0;
+}
+
+/*
  * Split one line (len bytes, no newline, no NUL) into words in buf, which
  * holds at least len + 1 bytes: each word takes its bytes plus a NUL, and
  * is followed by a separator or ends the line, so it never needs more.
@@ -534,6 +654,18 @@ static const struct conf_key conf_keys[] = {
 	{ "web-root", NULL,	1, 1, conf_parse_web_root, "PATH", 0 },
 	{ "cryptod-workers", NULL, 1, 1, conf_parse_workers, "N", 0 },
 	{ "log-level", NULL,	1, 1, conf_parse_log_level, "info|debug", 0 },
+	{ "hostname", NULL,	1, 1, conf_parse_hostname, "NAME", 0 },
+	{ "smtp-tls", NULL,	1, 1, conf_parse_smtp_tls, "yes|no", 0 },
+	{ "smtp-max-message-size", NULL, 1, 1, conf_parse_number, "BYTES", 0 },
+	{ "smtp-max-recipients", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "smtp-max-sessions", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "smtp-command-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "smtp-data-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "smtp-max-errors", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "relay-tls", NULL,	1, 1, conf_parse_relay_tls,
+	    "no|opportunistic|require", 0 },
+	{ "relay-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "relay-connect-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -660,6 +792,19 @@ conf_defaults(struct conf_parser *p)
 			return -1;
 	if (c->cryptod_workers == 0)
 		c->cryptod_workers = conf_default_workers();
+	for (size_t i = 0; i < CONF_NNUMS; i++) {
+		uint64_t *v = (uint64_t *)(void *)((char *)c + conf_nums[i].off);
+		if (*v == 0)
+			*v = conf_nums[i].def;
+	}
+	if (!p->smtp_tls_set)
+		c->smtp_tls = 1;
+	if (!p->relay_tls_set)
+		c->relay_tls = CONF_RELAY_TLS_OPPORTUNISTIC;
+	if (c->hostname[0] == '\0' &&
+	    (gethostname(c->hostname, sizeof(c->hostname) - 1) == -1 ||
+	    !conf_valid_domain(c->hostname)))
+		snprintf(c->hostname, sizeof(c->hostname), "localhost");
 	return 0;
 }
 

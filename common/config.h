@@ -42,6 +42,26 @@ struct pgpmg_conf {
 	char			*web_root;
 	unsigned		 cryptod_workers;
 	int			 verbose;	/* log-level debug */
+
+	/* smtpd: the server side */
+	char			 hostname[256];	/* greeting, EHLO */
+	int			 smtp_tls;	/* offer STARTTLS */
+	uint64_t		 smtp_max_size;
+	uint64_t		 smtp_max_recipients;
+	uint64_t		 smtp_max_sessions;
+	uint64_t		 smtp_command_timeout;	/* seconds */
+	uint64_t		 smtp_data_timeout;	/* seconds */
+	uint64_t		 smtp_max_errors;
+	/* smtpd: the relay client */
+	int			 relay_tls;	/* CONF_RELAY_TLS_* */
+	uint64_t		 relay_timeout;		/* seconds */
+	uint64_t		 relay_connect_timeout;	/* seconds */
+};
+
+enum {
+	CONF_RELAY_TLS_NO = 0,
+	CONF_RELAY_TLS_OPPORTUNISTIC,
+	CONF_RELAY_TLS_REQUIRE,
 };
 
 /*

@@ -792,3 +792,70 @@ Test(config, example_file_parses)
 	cr_expect(conf_is_internal_domain(&conf, "example.com"));
 	conf_free(&conf);
 }
+
+Test(config, smtpd_defaults)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.smtp_max_size, (uint64_t)64 << 20);
+	cr_expect_eq(conf.smtp_max_recipients, 1000);
+	cr_expect_eq(conf.smtp_max_sessions, 1024);
+	cr_expect_eq(conf.smtp_command_timeout, 300);
+	cr_expect_eq(conf.smtp_data_timeout, 180);
+	cr_expect_eq(conf.smtp_max_errors, 10);
+	cr_expect_eq(conf.smtp_tls, 1);
+	cr_expect_eq(conf.relay_tls, CONF_RELAY_TLS_OPPORTUNISTIC);
+	cr_expect_eq(conf.relay_timeout, 300);
+	cr_expect_eq(conf.relay_connect_timeout, 30);
+	cr_expect_neq(conf.hostname[0], '\0');
+	conf_free(&conf);
+}
+
+Test(config, smtpd_keys)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("smtp-max-message-size 2048\n"
+	    "smtp-max-recipients 100\n"
+	    "smtp-max-sessions 5\n"
+	    "smtp-command-timeout 7\n"
+	    "smtp-data-timeout 8\n"
+	    "smtp-max-errors 3\n"
+	    "smtp-tls no\n"
+	    "relay-tls require\n"
+	    "relay-timeout 9\n"
+	    "relay-connect-timeout 2\n"
+	    "hostname mx.example.org\n", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.smtp_max_size, 2048);
+	cr_expect_eq(conf.smtp_max_recipients, 100);
+	cr_expect_eq(conf.smtp_max_sessions, 5);
+	cr_expect_eq(conf.smtp_command_timeout, 7);
+	cr_expect_eq(conf.smtp_data_timeout, 8);
+	cr_expect_eq(conf.smtp_max_errors, 3);
+	cr_expect_eq(conf.smtp_tls, 0);
+	cr_expect_eq(conf.relay_tls, CONF_RELAY_TLS_REQUIRE);
+	cr_expect_eq(conf.relay_timeout, 9);
+	cr_expect_eq(conf.relay_connect_timeout, 2);
+	cr_expect_str_eq(conf.hostname, "mx.example.org");
+	conf_free(&conf);
+}
+
+Test(config, smtpd_key_errors)
+{
+	expect_error("smtp-max-recipients 99\n",
+	    "pgpmg.conf:1: smtp-max-recipients: 99 out of range 100..100000");
+	expect_error("smtp-max-message-size 99999999999999999999999\n",
+	    "pgpmg.conf:1: smtp-max-message-size: 99999999999999999999999 "
+	    "out of range 1024..4294967296");
+	expect_error("\nsmtp-data-timeout 1s\n",
+	    "pgpmg.conf:2: smtp-data-timeout: \"1s\" is not a number");
+	expect_error("smtp-tls maybe\n",
+	    "pgpmg.conf:1: smtp-tls: expected yes or no, not \"maybe\"");
+	expect_error("relay-tls always\n", "pgpmg.conf:1: relay-tls: expected "
+	    "no, opportunistic or require, not \"always\"");
+	expect_error("hostname -bad-\n",
+	    "pgpmg.conf:1: hostname: \"-bad-\" is not a valid host name");
+	expect_error("smtp-max-errors 3\nsmtp-max-errors 4\n",
+	    "pgpmg.conf:2: smtp-max-errors: already set on line 1");
+}
