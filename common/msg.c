@@ -33,6 +33,10 @@ static const struct msg_perm msg_perms[] = {
 	{ IMSG_CHILD_PEER_UP,	   "CHILD_PEER_UP",	 CHILDREN, P(PROC_PARENT) },
 	/* Between children, further limited to the channels of the graph. */
 	{ IMSG_PEER_HELLO,	   "PEER_HELLO",	 CHILDREN, CHILDREN },
+	{ IMSG_SMTPD_JOB_RCPT,	   "SMTPD_JOB_RCPT",	 P(PROC_SMTPD), P(PROC_CRYPTOD) },
+	{ IMSG_SMTPD_JOB_START,	   "SMTPD_JOB_START",	 P(PROC_SMTPD), P(PROC_CRYPTOD) },
+	{ IMSG_CRYPTOD_JOB_GROUP,  "CRYPTOD_JOB_GROUP", P(PROC_CRYPTOD), P(PROC_SMTPD) },
+	{ IMSG_CRYPTOD_JOB_DONE,   "CRYPTOD_JOB_DONE",	 P(PROC_CRYPTOD), P(PROC_SMTPD) },
 };
 
 const char *

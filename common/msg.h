@@ -29,6 +29,20 @@ enum imsg_type {
 	/* child <-> child */
 	IMSG_PEER_HELLO,	/* u32 sender's instance */
 
+	/*
+	 * smtpd <-> cryptod: one job per message.  smtpd sends every
+	 * recipient, then START with the sealed message; cryptod answers
+	 * one GROUP per output message (the recipients it goes to, and the
+	 * sealed result), then DONE.  Jobs are numbered by smtpd.
+	 */
+	IMSG_SMTPD_JOB_RCPT,	/* u64 job, string address */
+	IMSG_SMTPD_JOB_START,	/* u64 job, string sender, u32 nrcpt,
+				   u32 JOB_F_*; fd: the message */
+	IMSG_CRYPTOD_JOB_GROUP,	/* u64 job, u32 n, n x u32 rcpt index;
+				   fd: the output message */
+	IMSG_CRYPTOD_JOB_DONE,	/* u64 job, u32 JOB_*, u32 reply code,
+				   string enhanced code, string text */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -39,6 +53,16 @@ enum imsg_type {
 	IMSG_CTL_STATUS_ENTRY,	/* see control.c: ctl_status_entry() */
 	IMSG_CTL_END,		/* empty: the reply is complete */
 	IMSG_CTL_ERROR,		/* string */
+};
+
+#define JOB_F_SMTPUTF8	0x01	/* the envelope needs SMTPUTF8 */
+#define JOB_F_8BIT	0x02	/* the message has 8-bit bytes */
+
+/* Outcome of a job, in IMSG_CRYPTOD_JOB_DONE. */
+enum job_outcome {
+	JOB_OK = 0,		/* the groups are complete: relay them */
+	JOB_TEMPFAIL,		/* answer 4xx with the given reply */
+	JOB_PERMFAIL,		/* answer 5xx with the given reply */
 };
 
 enum listener_kind {

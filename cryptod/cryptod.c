@@ -9,8 +9,11 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "cryptod/job.h"
 
-static const struct child_ops cryptod_ops = { 0 };
+static const struct child_ops cryptod_ops = {
+	.peer_msg = job_peer_msg,
+};
 
 int
 main(int argc, char *argv[])
