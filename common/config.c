@@ -480,6 +480,9 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-command-timeout", smtp_command_timeout, 1, 3600, 300),
 	CONF_NUM("smtp-data-timeout", smtp_data_timeout, 1, 3600, 180),
 	CONF_NUM("smtp-max-errors", smtp_max_errors, 1, 1000, 10),
+	/* Behind Postfix every client waits for the greeting; a delay only
+	 * widens the window in which an early talker is caught. */
+	CONF_NUM("smtp-greet-delay", smtp_greet_delay, 0, 10000, 0),
 	CONF_NUM("relay-timeout", relay_timeout, 1, 3600, 300),
 	CONF_NUM("relay-connect-timeout", relay_connect_timeout, 1, 600, 30),
 };
@@ -662,6 +665,7 @@ static const struct conf_key conf_keys[] = {
 	{ "smtp-command-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "smtp-data-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "smtp-max-errors", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "smtp-greet-delay", NULL, 1, 1, conf_parse_number, "MILLISECONDS", 0 },
 	{ "relay-tls", NULL,	1, 1, conf_parse_relay_tls,
 	    "no|opportunistic|require", 0 },
 	{ "relay-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },

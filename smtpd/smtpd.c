@@ -1,39 +1,132 @@
 /*
  * smtpd: the only process that faces the mail network.  It runs as
  * _pgpmg_smtpd in an empty chroot, gets its listening socket from the
- * parent, and will speak SMTP/LMTP to Postfix and relay to the reinjection
- * port.  Until the SMTP server lands it answers every connection with a
- * 421 "not ready", so Postfix keeps its mail and retries.
+ * parent, speaks SMTP or LMTP to Postfix, hands each message to a cryptod
+ * worker and relays the result to the reinjection port.
+ *
+ * Everything that needs the filesystem or the resolver happens before
+ * the sandbox: the TLS certificate and key are loaded, the relay's address
+ * is resolved, the descriptor limit is raised for many sessions.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <errno.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/child.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
+#include "smtpd/relay.h"
+#include "smtpd/smtpd.h"
 
-#define SMTPD_NOT_READY	"421 4.3.2 pgpmg: SMTP service not yet available\r\n"
+/* Relay sessions kept open between messages: enough for the client
+ * concurrency Postfix uses toward a content filter. */
+#define SMTPD_RELAY_MAX_IDLE	16
+#define SMTPD_RELAY_IDLE_SEC	30
+/* Descriptors per session (client, relay) plus the fixed ones. */
+#define SMTPD_FDS_PER_SESSION	3
+#define SMTPD_FDS_SPARE		64
 
-static struct event	*smtpd_listen_ev;
+struct smtpd		*smtpd;
+static struct relay_config relay_conf;
+
+static SSL_CTX *
+smtpd_tls_server(const struct pgpmg_conf *conf)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		fatalx("TLS: cannot make a server context");
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	/* TLS 1.2: forward-secret AEAD suites only. */
+	if (SSL_CTX_set_cipher_list(ctx,
+	    "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1)
+		fatalx("TLS: cipher list");
+	if (SSL_CTX_use_certificate_chain_file(ctx, conf->tls_certificate) != 1)
+		fatalx("TLS: certificate %s: %s", conf->tls_certificate,
+		    ERR_reason_error_string(ERR_get_error()));
+	if (SSL_CTX_use_PrivateKey_file(ctx, conf->tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		fatalx("TLS: key %s: %s", conf->tls_key,
+		    ERR_reason_error_string(ERR_get_error()));
+	return ctx;
+}
 
 static void
-smtpd_accept(int fd, short ev, void *arg)
+smtpd_relay_prejail(const struct pgpmg_conf *conf)
 {
-	int	 s;
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 rc;
 
-	(void)ev; (void)arg;
-	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("accept");
-		return;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", conf->relay.port);
+	/* No resolver inside the sandbox: resolve the relay now. */
+	if ((rc = getaddrinfo(conf->relay.host, port, &hints, &res)) != 0)
+		fatalx("relay %s:%u: %s", conf->relay.host, conf->relay.port,
+		    gai_strerror(rc));
+	memcpy(&relay_conf.addr, res->ai_addr, res->ai_addrlen);
+	relay_conf.addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	snprintf(relay_conf.name, sizeof(relay_conf.name), "%.200s:%u",
+	    conf->relay.host, conf->relay.port);
+	snprintf(relay_conf.helo, sizeof(relay_conf.helo), "%s",
+	    conf->hostname);
+	switch (conf->relay_tls) {
+	case CONF_RELAY_TLS_NO:
+		relay_conf.tls = RELAY_TLS_NO;
+		break;
+	case CONF_RELAY_TLS_REQUIRE:
+		relay_conf.tls = RELAY_TLS_REQUIRE;
+		break;
+	default:
+		relay_conf.tls = RELAY_TLS_OPPORTUNISTIC;
+		break;
 	}
-	/* Best effort: a client that cannot take 60 bytes gets nothing. */
-	(void)send(s, SMTPD_NOT_READY, strlen(SMTPD_NOT_READY), MSG_NOSIGNAL);
-	close(s);
+	if (relay_conf.tls != RELAY_TLS_NO) {
+		if ((relay_conf.ssl_ctx = SSL_CTX_new(TLS_client_method())) ==
+		    NULL || SSL_CTX_set_min_proto_version(relay_conf.ssl_ctx,
+		    TLS1_2_VERSION) != 1)
+			fatalx("TLS: cannot make a client context");
+	}
+	relay_conf.connect_timeout.tv_sec = (time_t)conf->relay_connect_timeout;
+	relay_conf.command_timeout.tv_sec = (time_t)conf->relay_timeout;
+	relay_conf.data_timeout.tv_sec = (time_t)conf->relay_timeout;
+	relay_conf.idle_timeout.tv_sec = SMTPD_RELAY_IDLE_SEC;
+	relay_conf.max_idle = SMTPD_RELAY_MAX_IDLE;
+}
+
+/* Room for every session the configuration allows. */
+static void
+smtpd_raise_fd_limit(const struct pgpmg_conf *conf)
+{
+	struct rlimit	 rl;
+	rlim_t		 want;
+
+	want = (rlim_t)(conf->smtp_max_sessions * SMTPD_FDS_PER_SESSION +
+	    SMTPD_FDS_SPARE);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (rl.rlim_cur < want && rl.rlim_max != RLIM_INFINITY) {
+		rl.rlim_max = want;	/* we are still root */
+		rl.rlim_cur = want;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit RLIMIT_NOFILE %llu", (unsigned long long)want);
 }
 
 static void
@@ -49,26 +142,49 @@ smtpd_parent_msg(struct child *c, struct imsg *imsg)
 	if (imsg_read_u32(&r, &kind) == -1 || imsg_reader_end(&r) == -1 ||
 	    kind != LISTENER_SMTP || (fd = imsg_get_fd(imsg)) == -1)
 		fatalx("malformed PARENT_LISTENER_FD");
-	if (smtpd_listen_ev != NULL)
+	if (smtpd->listen_ev != NULL)
 		fatalx("listener already set");
-	if ((smtpd_listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
-	    smtpd_accept, c)) == NULL || event_add(smtpd_listen_ev, NULL) == -1)
+	smtpd->listen_fd = fd;
+	if ((smtpd->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
+	    session_accept, NULL)) == NULL ||
+	    event_add(smtpd->listen_ev, NULL) == -1)
 		fatalx("listener event");
-	log_debug("listening");
+	log_debug("listening (%s)", c->conf.smtp_lmtp ? "LMTP" : "SMTP");
+}
+
+static void
+smtpd_started(struct child *c)
+{
+	if ((smtpd->relay = relay_new(c->base, &relay_conf)) == NULL)
+		fatalx("relay");
 }
 
 static const struct child_ops smtpd_ops = {
 	.parent_msg = smtpd_parent_msg,
+	.peer_msg = pipeline_job_msg,
+	.peer_down = pipeline_worker_down,
+	.started = smtpd_started,
 };
 
 int
 main(int argc, char *argv[])
 {
+	static struct smtpd	 sd;
 	struct child		 c;
 	struct sandbox_view	 view = { 0 };
 	const int		 keep[] = { PROC_PARENT_FD };
 
 	child_boot(&c, PROC_SMTPD, argc, argv);
+	smtpd = &sd;
+	sd.child = &c;
+	sd.conf = &c.conf;
+	sd.listen_fd = -1;
+	TAILQ_INIT(&sd.sessions);
+	if (c.conf.smtp_tls)
+		sd.server_ctx = smtpd_tls_server(&c.conf);
+	smtpd_relay_prejail(&c.conf);
+	smtpd_raise_fd_limit(&c.conf);
+
 	view.chroot_dir = c.conf.chroot_dir;
 	sandbox_enter(PROC_SMTPD, &view, keep, 1, &c.sandbox);
 	child_run(&c, &smtpd_ops);

@@ -1,0 +1,444 @@
+/*
+ * The way of one message after it was received: a job to a cryptod
+ * worker (the envelope and the sealed message), one output message per
+ * recipient group back, each relayed, and the outcome turned into the
+ * client's reply: one for SMTP, one per recipient for LMTP.
+ *
+ * The promise: 250 only once the relay accepted every output message for
+ * the recipients it answers for; any failure before that (a dead worker,
+ * a relay down, a timeout) is a 4xx, and a permanent refusal a 5xx.
+ * A job outlives its session: when the client goes away, the job is kept
+ * until cryptod has answered it, so that no late answer is mistaken for
+ * another job's.
+ */
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/msg.h"
+#include "imsg/imsg.h"
+#include "smtpd/relay.h"
+#include "smtpd/smtpd.h"
+
+/* cryptod may add output messages (notices) beside one per recipient. */
+#define PIPELINE_GROUPS_PER_RCPT	2
+
+struct pipe_group {
+	struct pipeline		*pipe;
+	int			 fd;
+	uint64_t		 size;
+	size_t			*idx;
+	size_t			 n;
+	int			 submitted;
+	int			 done;
+	struct relay_request	 req;
+	struct relay_result	 result;
+};
+
+struct pipeline {
+	TAILQ_ENTRY(pipeline)	 entry;
+	struct session		*s;		/* NULL: the client is gone */
+	uint64_t		 job;
+	int			 worker;
+	uint32_t		 nrcpt;
+	int			 eightbit;
+	struct pipe_group	*groups;
+	size_t			 ngroups;
+	int			 job_done;
+	size_t			 relays_pending;
+};
+
+static TAILQ_HEAD(, pipeline)	 pipelines = TAILQ_HEAD_INITIALIZER(pipelines);
+
+static void
+pipeline_free(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->ngroups; i++) {
+		struct pipe_group *g = &p->groups[i];
+		if (g->submitted && !g->done)
+			relay_cancel(&g->req);
+		if (g->fd != -1)
+			close(g->fd);
+		free(g->idx);
+	}
+	free(p->groups);
+	TAILQ_REMOVE(&pipelines, p, entry);
+	free(p);
+}
+
+static struct pipeline *
+pipeline_find(uint64_t job, int worker)
+{
+	struct pipeline	*p;
+
+	TAILQ_FOREACH(p, &pipelines, entry)
+		if (p->job == job && p->worker == worker)
+			return p;
+	return NULL;
+}
+
+/* Answer the client and let the session go on with its next command. */
+static void
+pipeline_reply(struct pipeline *p, const struct smtp_reply *r)
+{
+	struct session	*s = p->s;
+
+	if (s == NULL)
+		return;
+	s->pipe = NULL;
+	p->s = NULL;
+	if (s->lmtp) {
+		/* RFC 2033 4.2: one reply per accepted recipient. */
+		for (size_t i = 0; i < s->env.nrcpt; i++)
+			session_reply_r(s, r);
+	} else
+		session_reply_r(s, r);
+	session_resume(s);
+}
+
+static void
+pipeline_fail(struct pipeline *p, int code, const char *enhanced,
+    const char *text)
+{
+	struct smtp_reply	 r;
+
+	r.code = code;
+	snprintf(r.enhanced, sizeof(r.enhanced), "%s", enhanced);
+	snprintf(r.text, sizeof(r.text), "%s", text);
+	pipeline_reply(p, &r);
+}
+
+static struct child_peer *
+pipeline_pick_worker(void)
+{
+	struct child		*c = smtpd->child;
+	unsigned		 n = smtpd->conf->cryptod_workers;
+	struct child_peer	*peer;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = (smtpd->next_worker + i) % n;
+		peer = child_peer_find(c, PROC_CRYPTOD, (int)k);
+		if (peer != NULL && peer->up) {
+			smtpd->next_worker = k + 1;
+			return peer;
+		}
+	}
+	return NULL;
+}
+
+void
+pipeline_start(struct session *s)
+{
+	struct child_peer	*w;
+	struct pipeline		*p;
+	struct ibuf		*b;
+	uint32_t		 flags = 0;
+	int			 fd;
+
+	if ((w = pipeline_pick_worker()) == NULL) {
+		log_warnx("session %llu: no cryptod worker available",
+		    (unsigned long long)s->id);
+		session_reply(s, 451, "4.3.0",
+		    "no crypto worker available, try again later");
+		session_resume(s);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		session_reply(s, 451, "4.3.0", "out of memory");
+		session_resume(s);
+		return;
+	}
+	p->s = s;
+	p->job = ++smtpd->next_job_id;
+	p->worker = w->instance;
+	p->nrcpt = (uint32_t)s->env.nrcpt;
+	p->eightbit = s->data.eightbit;
+	TAILQ_INSERT_TAIL(&pipelines, p, entry);
+	s->pipe = p;
+
+	for (size_t i = 0; i < s->env.nrcpt; i++) {
+		if ((b = imsg_create(&w->iev.ibuf, IMSG_SMTPD_JOB_RCPT, 0, -1,
+		    8 + strlen(s->env.rcpts[i].addr) + 1)) == NULL ||
+		    imsg_add_u64(b, p->job) == -1 ||
+		    imsg_add_string(b, s->env.rcpts[i].addr) == -1)
+			fatal("compose JOB_RCPT");
+		imsg_close(&w->iev.ibuf, b);
+	}
+	if (s->env.smtputf8)
+		flags |= JOB_F_SMTPUTF8;
+	if (s->data.eightbit)
+		flags |= JOB_F_8BIT;
+	/* The sealed spool goes to cryptod: imsg owns and closes our fd. */
+	fd = s->spool.fd;
+	s->spool.fd = -1;
+	spool_discard(&s->spool);
+	s->data_open = 0;
+	if ((b = imsg_create(&w->iev.ibuf, IMSG_SMTPD_JOB_START, 0, fd,
+	    8 + strlen(s->env.mail_from) + 1 + 8)) == NULL ||
+	    imsg_add_u64(b, p->job) == -1 ||
+	    imsg_add_string(b, s->env.mail_from) == -1 ||
+	    imsg_add_u32(b, p->nrcpt) == -1 || imsg_add_u32(b, flags) == -1)
+		fatal("compose JOB_START");
+	imsg_close(&w->iev.ibuf, b);
+	imsgev_update(&w->iev);
+}
+
+/* The client went away: forget the session; the job finishes alone. */
+void
+pipeline_cancel(struct session *s)
+{
+	struct pipeline	*p = s->pipe;
+
+	s->pipe = NULL;
+	p->s = NULL;
+	if (p->job_done)
+		pipeline_free(p);
+}
+
+static void
+pipeline_group(struct pipeline *p, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	struct pipe_group	*g;
+	unsigned char		*seen;
+	uint64_t		 job;
+	uint32_t		 n, v;
+	int			 fd;
+
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u64(&r, &job) == -1 || imsg_read_u32(&r, &n) == -1 ||
+	    n == 0 || n > p->nrcpt)
+		fatalx("malformed CRYPTOD_JOB_GROUP");
+	if (p->ngroups >= (size_t)p->nrcpt * PIPELINE_GROUPS_PER_RCPT)
+		fatalx("job %llu: too many groups", (unsigned long long)job);
+	if ((fd = imsg_get_fd(imsg)) == -1)
+		fatalx("CRYPTOD_JOB_GROUP without a message");
+	g = reallocarray(p->groups, p->ngroups + 1, sizeof(*p->groups));
+	if (g == NULL)
+		fatal("groups");
+	p->groups = g;
+	g = &p->groups[p->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->pipe = p;
+	g->fd = fd;
+	if ((g->idx = calloc(n, sizeof(*g->idx))) == NULL ||
+	    (seen = calloc(p->nrcpt, 1)) == NULL)
+		fatal("group");
+	for (uint32_t i = 0; i < n; i++) {
+		if (imsg_read_u32(&r, &v) == -1 || v >= p->nrcpt || seen[v])
+			fatalx("malformed CRYPTOD_JOB_GROUP");
+		seen[v] = 1;
+		g->idx[i] = v;
+	}
+	free(seen);
+	g->n = n;
+	if (imsg_reader_end(&r) == -1)
+		fatalx("malformed CRYPTOD_JOB_GROUP");
+	/* An fd cryptod could still change is not a message we relay. */
+	if (memfd_check_sealed(fd, &g->size) == -1)
+		fatal("job %llu: output is not a sealed memfd",
+		    (unsigned long long)job);
+}
+
+/* SMTP: one reply for the whole message. */
+static void
+pipeline_outcome_smtp(struct pipeline *p, struct smtp_reply *out)
+{
+	const struct smtp_reply	*fail4 = NULL, *fail5 = NULL;
+	size_t			 accepted = 0;
+
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct relay_result *res = &p->groups[i].result;
+		if (res->accepted)
+			accepted++;
+		else if (res->reply.code >= 500 && fail5 == NULL)
+			fail5 = &res->reply;
+		else if (res->reply.code < 500 && fail4 == NULL)
+			fail4 = &res->reply;
+	}
+	if (accepted == p->ngroups) {
+		out->code = 250;
+		snprintf(out->enhanced, sizeof(out->enhanced), "2.0.0");
+		snprintf(out->text, sizeof(out->text),
+		    "Ok: relayed as %zu message%s", p->ngroups,
+		    p->ngroups == 1 ? "" : "s");
+		return;
+	}
+	/* A temporary failure wins: the client retries, and a permanent
+	 * one would bounce recipients whose group may still get through. */
+	*out = fail4 != NULL ? *fail4 : *fail5;
+	if (accepted > 0)
+		log_warnx("job %llu: %zu of %zu groups relayed before a "
+		    "failure; a retry may duplicate them",
+		    (unsigned long long)p->job, accepted, p->ngroups);
+}
+
+static void
+pipeline_relay_done(struct relay_request *req, const struct relay_result *res)
+{
+	struct pipe_group	*g = req->arg;
+	struct pipeline		*p = g->pipe;
+	struct session		*s = p->s;
+	struct smtp_reply	 r;
+
+	g->done = 1;
+	g->result = *res;
+	if (--p->relays_pending > 0)
+		return;
+	if (s == NULL) {
+		pipeline_free(p);
+		return;
+	}
+	s->pipe = NULL;
+	p->s = NULL;
+	if (s->lmtp) {
+		/* The reply of each recipient is that of its groups: accepted
+		 * only if every group with it was. */
+		for (size_t i = 0; i < s->env.nrcpt; i++) {
+			const struct smtp_reply *fail = NULL;
+			for (size_t k = 0; k < p->ngroups; k++) {
+				struct pipe_group *pg = &p->groups[k];
+				for (size_t j = 0; j < pg->n; j++)
+					if (pg->idx[j] == i &&
+					    !pg->result.accepted &&
+					    (fail == NULL ||
+					    pg->result.reply.code < 500))
+						fail = &pg->result.reply;
+			}
+			if (fail != NULL)
+				session_reply_r(s, fail);
+			else
+				session_reply(s, 250, "2.1.5", "Ok: <%s> relayed",
+				    s->env.rcpts[i].addr);
+		}
+	} else {
+		pipeline_outcome_smtp(p, &r);
+		session_reply_r(s, &r);
+	}
+	pipeline_free(p);
+	session_resume(s);
+}
+
+static void
+pipeline_relay_all(struct pipeline *p)
+{
+	struct session	*s = p->s;
+
+	p->relays_pending = p->ngroups;
+	for (size_t i = 0; i < p->ngroups; i++) {
+		struct pipe_group *g = &p->groups[i];
+		g->req.env = &s->env;
+		g->req.rcpt_idx = g->idx;
+		g->req.nrcpt = g->n;
+		g->req.fd = g->fd;
+		g->req.size = g->size;
+		g->req.eightbit = p->eightbit;
+		g->req.done = pipeline_relay_done;
+		g->req.arg = g;
+		g->submitted = 1;
+		relay_submit(smtpd->relay, &g->req);
+	}
+}
+
+static void
+pipeline_done(struct pipeline *p, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	const char		*enhanced, *text;
+	unsigned char		*covered;
+	uint64_t		 job;
+	uint32_t		 outcome, code;
+
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u64(&r, &job) == -1 || imsg_read_u32(&r, &outcome) == -1 ||
+	    imsg_read_u32(&r, &code) == -1 ||
+	    imsg_read_string(&r, &enhanced, 15) == -1 ||
+	    imsg_read_string(&r, &text, SMTP_LINE_MAX - 16) == -1 ||
+	    imsg_reader_end(&r) == -1)
+		fatalx("malformed CRYPTOD_JOB_DONE");
+	p->job_done = 1;
+	switch (outcome) {
+	case JOB_OK:
+		/* Every recipient must be answered for by some group. */
+		if ((covered = calloc(p->nrcpt ? p->nrcpt : 1, 1)) == NULL)
+			fatal("covered");
+		for (size_t i = 0; i < p->ngroups; i++)
+			for (size_t j = 0; j < p->groups[i].n; j++)
+				covered[p->groups[i].idx[j]] = 1;
+		for (uint32_t i = 0; i < p->nrcpt; i++)
+			if (!covered[i])
+				fatalx("job %llu: recipient %u in no group",
+				    (unsigned long long)job, i);
+		free(covered);
+		if (p->s == NULL) {
+			pipeline_free(p);
+			return;
+		}
+		pipeline_relay_all(p);
+		return;
+	case JOB_TEMPFAIL:
+	case JOB_PERMFAIL:
+		if ((outcome == JOB_TEMPFAIL) != (code >= 400 && code < 500) ||
+		    (outcome == JOB_PERMFAIL && (code < 500 || code > 599)))
+			fatalx("job %llu: outcome %u with code %u",
+			    (unsigned long long)job, outcome, code);
+		pipeline_fail(p, (int)code, enhanced, text);
+		pipeline_free(p);
+		return;
+	default:
+		fatalx("job %llu: unknown outcome %u", (unsigned long long)job,
+		    outcome);
+	}
+}
+
+void
+pipeline_job_msg(struct child *c, struct child_peer *peer, struct imsg *imsg)
+{
+	struct pipeline	*p;
+	uint64_t	 job;
+
+	(void)c;
+	if (imsg->datalen < sizeof(job))
+		fatalx("malformed %s", imsg_type_name(imsg->hdr.type));
+	memcpy(&job, imsg->data, sizeof(job));
+	if ((p = pipeline_find(job, peer->instance)) == NULL || p->job_done)
+		fatalx("%s for unknown job %llu from cryptod#%d",
+		    imsg_type_name(imsg->hdr.type), (unsigned long long)job,
+		    peer->instance);
+	switch (imsg->hdr.type) {
+	case IMSG_CRYPTOD_JOB_GROUP:
+		pipeline_group(p, imsg);
+		break;
+	case IMSG_CRYPTOD_JOB_DONE:
+		pipeline_done(p, imsg);
+		break;
+	default:
+		fatalx("unexpected %s from cryptod",
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+/* A worker died: every job it had not finished gets a 4xx, and the
+ * message stays in the client's queue for a retry. */
+void
+pipeline_worker_down(struct child *c, struct child_peer *peer)
+{
+	struct pipeline	*p, *next;
+
+	(void)c;
+	if (peer->proc != PROC_CRYPTOD)
+		return;
+	for (p = TAILQ_FIRST(&pipelines); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->worker != peer->instance || p->job_done)
+			continue;
+		log_warnx("job %llu: cryptod#%d died while processing it",
+		    (unsigned long long)p->job, peer->instance);
+		pipeline_fail(p, 451, "4.3.0",
+		    "message processing failed, try again later");
+		pipeline_free(p);
+	}
+}
