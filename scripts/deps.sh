@@ -30,6 +30,8 @@ PACKAGES=(
 	iproute2		# ip netns in tests
 	groff-base		# man page check of docs/*.5
 	ca-certificates		# TLS trust store
+	postfix			# smtp-sink/smtp-source and a private Postfix in tests
+	swaks			# SMTP conversations in integration tests
 )
 
 ensure=0
@@ -68,6 +70,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 		cat "$log" >&2
 		die "apt-get update failed"
 	fi
+	# Postfix asks how to configure the system's mail; the tests run
+	# their own instance, so the system's stays unconfigured.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
 	if ! apt-get install -y -q --no-install-recommends \
 	    -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null >"$log" 2>&1; then
 		cat "$log" >&2

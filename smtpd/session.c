@@ -36,6 +36,7 @@ static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 static void	session_timer(int, short, void *);
+static void	session_greet(struct session *);
 
 void
 session_timeout(struct session *s, uint64_t seconds)
@@ -109,6 +110,10 @@ session_accept(int lfd, short ev, void *arg)
 		session_timeout(s, conf->smtp_command_timeout);
 		TAILQ_INSERT_TAIL(&smtpd->sessions, s, entry);
 		smtpd->nsessions++;
+		if (conf->smtp_greet_delay == 0) {
+			session_greet(s);
+			continue;
+		}
 		tv.tv_sec = (time_t)(conf->smtp_greet_delay / 1000);
 		tv.tv_usec = (suseconds_t)(conf->smtp_greet_delay % 1000) * 1000;
 		evtimer_add(s->timer_ev, &tv);
@@ -122,8 +127,10 @@ session_greet(struct session *s)
 {
 	char		 c;
 
-	/* RFC 5321 3.1: a client waits for the greeting. */
-	if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+	/* RFC 5321 3.1: a client waits for the greeting.  Without a
+	 * greet delay there is no window to watch. */
+	if (smtpd->conf->smtp_greet_delay > 0 &&
+	    recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
 		session_reply(s, 554, NULL,
 		    "%s protocol error: talked before the greeting",
 		    smtpd->conf->hostname);

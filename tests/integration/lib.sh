@@ -52,7 +52,13 @@ cryptod-home $ENV_DIR/cryptod
 web-root $ENV_DIR/www
 cryptod-workers ${WORKERS:-2}
 log-level debug
+smtp-tls ${SMTP_TLS:-no}
+${EXTRA_CONF:-}
 CONF
+	if [ "${SMTP_TLS:-no}" = yes ]; then
+		"$REPO/scripts/mkcert.sh" "$ENV_DIR/tls" >/dev/null 2>&1 ||
+		    echo "# mkcert failed"
+	fi
 }
 
 # start_appliance: pgpmgd -d in the background, log in $ENV_DIR/pgpmgd.log;
