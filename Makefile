@@ -97,9 +97,11 @@ UNIT_BINS   := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 UNIT_ASAN   := $(patsubst %.c,$(BA)/%,$(UNIT_SRC))
 SANDBOX_BIN := $(B)/tests/sandbox/test_sandbox
 
+# Tests may #include the sources they test (smtpd/ is not in the
+# library); -MMD records that so an edit there rebuilds them.
 $(B)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
 
 $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -121,7 +123,7 @@ $(BA)/libpgpmg.a: $(call obj,$(IMSG_SRC) $(COMMON_SRC),$(BA))
 
 $(BA)/tests/unit/%: tests/unit/%.c $(BA)/libpgpmg.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) $(ASAN_LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(ASAN_LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
 
 $(SANDBOX_BIN): $(SANDBOX_TEST_SRC) $(SBLIB) $(LIB)
 	@mkdir -p $(@D)
@@ -136,7 +138,7 @@ fuzz: $(FUZZ_BINS)
 
 $(BF)/%: tests/fuzz/%.c $(IMSG_SRC) $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -o $@ $^ $(call pc_libs,libevent)
+	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -MMD -MP -o $@ $(filter %.c,$^) $(call pc_libs,libevent)
 
 # ---------------------------------------------------------------- targets
 # `make check` and `make run` first make sure the Debian packages are there
@@ -165,4 +167,4 @@ clean:
 
 .PHONY: all deps check check-build run bench fuzz clean
 
--include $(shell find build build-asan build-sbdebug -name '*.d' 2>/dev/null)
+-include $(shell find build build-asan build-fuzz build-sbdebug -name '*.d' 2>/dev/null)
