@@ -126,10 +126,12 @@ child_exec(const struct proc_slot *s, int chan, pid_t parent)
 	sigset_t	 all;
 	int		 null;
 
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Our handlers first, then the mask the parent set for the fork:
+	 * a SIGTERM sent meanwhile is pending, and now kills us. */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(1);
 	if (chan != PROC_PARENT_FD) {
@@ -167,6 +169,7 @@ static void
 child_start(struct proc_slot *s)
 {
 	struct ibuf	*b;
+	sigset_t	 all, old;
 	int		 sp[2];
 	pid_t		 pid, me = getpid();
 	char		 name[32];
@@ -174,6 +177,12 @@ child_start(struct proc_slot *s)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    sp) == -1)
 		fatal("socketpair");
+	/*
+	 * No signal may reach the child between fork and exec, where our
+	 * (libevent's) handlers would take it and the exec would forget it.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	switch ((pid = fork())) {
 	case -1:
 		fatal("fork");
@@ -181,6 +190,7 @@ child_start(struct proc_slot *s)
 		close(sp[0]);
 		child_exec(s, sp[1], me);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sp[1]);
 	s->pid = pid;
 	s->ready = 0;

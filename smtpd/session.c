@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
@@ -29,6 +30,8 @@
 /* Connections taken per listener wake-up, so one busy client population
  * cannot starve the rest of the loop. */
 #define SESSION_ACCEPT_BURST	64
+/* How long the 220 to STARTTLS may take to leave. */
+#define SESSION_FLUSH_MS	5000
 /* RFC 5321 4.5.3.1.4: command line, 512 octets with CRLF. */
 #define SESSION_LINE_MAX	512
 
@@ -209,6 +212,9 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct session	*s = arg;
 
 	(void)bev;
+	/* The TLS handshake completed: nothing to do but go on reading. */
+	if (what == BEV_EVENT_CONNECTED)
+		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (s->state == S_CLOSING) {
 			session_free(s);
@@ -226,8 +232,13 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 			    (unsigned long long)s->id,
 			    ERR_reason_error_string(e));
 	}
-	/* EOF or error: the client is gone (or half-closed): nothing more
-	 * can be answered. */
+	/* A half-closed client still gets the replies already queued;
+	 * after an error nothing more can be sent. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    s->state != S_CLOSING) {
+		session_close(s, "client closed its side");
+		return;
+	}
 	session_free(s);
 }
 
@@ -429,6 +440,30 @@ session_data(struct session *s)
 	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
+/* The TLS handshake follows the 220 at once: write what is queued now.
+ * It is a few hundred bytes on an idle socket; poll briefly if the
+ * kernel buffer is full. */
+static int
+session_flush_now(struct session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	struct pollfd	 pfd = { .fd = s->fd, .events = POLLOUT };
+
+	int		 rc = 0;
+
+	/* A socket bufferevent freezes the front of its output buffer so
+	 * that only it drains it; this one is being retired. */
+	evbuffer_unfreeze(out, 1);
+	while (rc == 0 && evbuffer_get_length(out) > 0) {
+		if (evbuffer_write(out, s->fd) == -1 &&
+		    ((errno != EAGAIN && errno != EINTR) ||
+		    poll(&pfd, 1, SESSION_FLUSH_MS) <= 0))
+			rc = -1;
+	}
+	evbuffer_freeze(out, 1);
+	return rc;
+}
+
 static void
 session_starttls(struct session *s, const struct smtp_command *cmd)
 {
@@ -459,15 +494,27 @@ session_starttls(struct session *s, const struct smtp_command *cmd)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	}
 	session_reply(s, 220, "2.0.0", "Ready to start TLS");
-	if ((ssl = SSL_new(smtpd->server_ctx)) == NULL ||
-	    (tlsbev = bufferevent_openssl_filter_new(smtpd->child->base,
-	    s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		if (ssl != NULL)
-			SSL_free(ssl);
+	/*
+	 * The replies so far go out in the clear, then the socket changes
+	 * hands: a TLS bufferevent on the same fd replaces the plain one.
+	 * (A filter over the plain bufferevent would work as well, but this
+	 * leaves one layer per session instead of two.)
+	 */
+	if (session_flush_now(s) == -1 ||
+	    (ssl = SSL_new(smtpd->server_ctx)) == NULL) {
 		session_close(s, "cannot start TLS");
 		return;
 	}
+	/* The old bufferevent lets go of the fd before the new takes it. */
+	bufferevent_setfd(s->bev, -1);
+	if ((tlsbev = bufferevent_openssl_socket_new(smtpd->child->base, s->fd,
+	    ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		close(s->fd);
+		session_close(s, "cannot start TLS");
+		return;
+	}
+	bufferevent_free(s->bev);
 	s->bev = tlsbev;
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
@@ -560,7 +607,7 @@ session_dispatch(struct session *s, const char *line, size_t len)
 void
 session_commands(struct session *s)
 {
-	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	struct evbuffer		*in;
 	struct evbuffer_ptr	 eol;
 	char			 line[SESSION_LINE_MAX + 1];
 	size_t			 len;
@@ -568,6 +615,8 @@ session_commands(struct session *s)
 	while (s->state == S_GREETED || s->state == S_HELO ||
 	    s->state == S_MAIL || s->state == S_RCPT ||
 	    s->state == S_BDAT_WAIT) {
+		/* Fetched each time: STARTTLS replaces the bufferevent. */
+		in = bufferevent_get_input(s->bev);
 		eol = evbuffer_search(in, "\n", 1, NULL);
 		if (s->discarding) {
 			if (eol.pos == -1) {

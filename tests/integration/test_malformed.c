@@ -56,7 +56,8 @@ fp_setup_dir(struct fake_parent *fp)
 	    "chroot %s\n"
 	    "database \"host=%s dbname=pgpmg\"\n"
 	    "control-socket %s/ctl.sock\n"
-	    "cryptod-workers 2\n", empty, sock, fp->dir);
+	    "cryptod-workers 2\n"
+	    "smtp-tls no\n", empty, sock, fp->dir);
 }
 
 /* Read messages until one of 'type' arrives (1) or EOF/timeout (0); log
