@@ -107,11 +107,16 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
 
-# A protocol offender for test_parent_violation.sh (never installed).
-EVIL_CHILD := $(B)/tests/integration/evil_child
-$(EVIL_CHILD): tests/integration/evil_child.c $(LIB)
+# Stand-in children for the integration tests (never installed): a
+# protocol offender and a cryptod that splits every job into groups.
+TEST_CHILDREN := $(B)/tests/integration/evil_child \
+	$(B)/tests/integration/split_cryptod
+$(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(B)/tests/integration/split_cryptod: tests/integration/split_cryptod.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -152,7 +157,7 @@ check:
 	@$(MAKE) --no-print-directory check-build
 	@scripts/check.sh
 
-check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(EVIL_CHILD) fuzz
+check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_CHILDREN) fuzz
 
 run:
 	@scripts/deps.sh --ensure

@@ -243,37 +243,54 @@ pipeline_group(struct pipeline *p, struct imsg *imsg)
 		    (unsigned long long)job);
 }
 
-/* SMTP: one reply for the whole message. */
+/* SMTP: one reply for the whole message.  Groups are relayed in turn
+ * and stop at the first failure, which is then the reply. */
 static void
 pipeline_outcome_smtp(struct pipeline *p, struct smtp_reply *out)
 {
-	const struct smtp_reply	*fail4 = NULL, *fail5 = NULL;
-	size_t			 accepted = 0;
+	size_t	 accepted = 0;
 
 	for (size_t i = 0; i < p->ngroups; i++) {
-		const struct relay_result *res = &p->groups[i].result;
-		if (res->accepted)
+		const struct pipe_group *g = &p->groups[i];
+		if (g->done && g->result.accepted) {
 			accepted++;
-		else if (res->reply.code >= 500 && fail5 == NULL)
-			fail5 = &res->reply;
-		else if (res->reply.code < 500 && fail4 == NULL)
-			fail4 = &res->reply;
-	}
-	if (accepted == p->ngroups) {
-		out->code = 250;
-		snprintf(out->enhanced, sizeof(out->enhanced), "2.0.0");
-		snprintf(out->text, sizeof(out->text),
-		    "Ok: relayed as %zu message%s", p->ngroups,
-		    p->ngroups == 1 ? "" : "s");
+			continue;
+		}
+		*out = g->result.reply;
+		if (accepted > 0)
+			log_warnx("job %llu: %zu of %zu groups relayed before "
+			    "a failure; a retry repeats them",
+			    (unsigned long long)p->job, accepted, p->ngroups);
 		return;
 	}
-	/* A temporary failure wins: the client retries, and a permanent
-	 * one would bounce recipients whose group may still get through. */
-	*out = fail4 != NULL ? *fail4 : *fail5;
-	if (accepted > 0)
-		log_warnx("job %llu: %zu of %zu groups relayed before a "
-		    "failure; a retry may duplicate them",
-		    (unsigned long long)p->job, accepted, p->ngroups);
+	out->code = 250;
+	snprintf(out->enhanced, sizeof(out->enhanced), "2.0.0");
+	snprintf(out->text, sizeof(out->text), "Ok: relayed as %zu message%s",
+	    p->ngroups, p->ngroups == 1 ? "" : "s");
+}
+
+static void	pipeline_submit(struct pipeline *, size_t);
+
+/* LMTP: each recipient's reply is that of its groups: accepted only if
+ * every group with it was; a temporary failure wins over a permanent. */
+static void
+pipeline_outcome_lmtp(struct pipeline *p, struct session *s)
+{
+	for (size_t i = 0; i < s->env.nrcpt; i++) {
+		const struct smtp_reply *fail = NULL;
+		for (size_t k = 0; k < p->ngroups; k++) {
+			struct pipe_group *pg = &p->groups[k];
+			for (size_t j = 0; j < pg->n; j++)
+				if (pg->idx[j] == i && !pg->result.accepted &&
+				    (fail == NULL || pg->result.reply.code < 500))
+					fail = &pg->result.reply;
+		}
+		if (fail != NULL)
+			session_reply_r(s, fail);
+		else
+			session_reply(s, 250, "2.1.5", "Ok: <%s> relayed",
+			    s->env.rcpts[i].addr);
+	}
 }
 
 static void
@@ -283,10 +300,20 @@ pipeline_relay_done(struct relay_request *req, const struct relay_result *res)
 	struct pipeline		*p = g->pipe;
 	struct session		*s = p->s;
 	struct smtp_reply	 r;
+	size_t			 next = (size_t)(g - p->groups) + 1;
 
 	g->done = 1;
 	g->result = *res;
-	if (--p->relays_pending > 0)
+	/*
+	 * SMTP has one reply for all groups, so they go one at a time and
+	 * the first failure stops the rest: a retry then repeats only the
+	 * groups already relayed, never more.  (LMTP relays them at once.)
+	 */
+	if (s != NULL && !s->lmtp && res->accepted && next < p->ngroups) {
+		pipeline_submit(p, next);
+		return;
+	}
+	if (s != NULL && s->lmtp && --p->relays_pending > 0)
 		return;
 	if (s == NULL) {
 		pipeline_free(p);
@@ -294,27 +321,9 @@ pipeline_relay_done(struct relay_request *req, const struct relay_result *res)
 	}
 	s->pipe = NULL;
 	p->s = NULL;
-	if (s->lmtp) {
-		/* The reply of each recipient is that of its groups: accepted
-		 * only if every group with it was. */
-		for (size_t i = 0; i < s->env.nrcpt; i++) {
-			const struct smtp_reply *fail = NULL;
-			for (size_t k = 0; k < p->ngroups; k++) {
-				struct pipe_group *pg = &p->groups[k];
-				for (size_t j = 0; j < pg->n; j++)
-					if (pg->idx[j] == i &&
-					    !pg->result.accepted &&
-					    (fail == NULL ||
-					    pg->result.reply.code < 500))
-						fail = &pg->result.reply;
-			}
-			if (fail != NULL)
-				session_reply_r(s, fail);
-			else
-				session_reply(s, 250, "2.1.5", "Ok: <%s> relayed",
-				    s->env.rcpts[i].addr);
-		}
-	} else {
+	if (s->lmtp)
+		pipeline_outcome_lmtp(p, s);
+	else {
 		pipeline_outcome_smtp(p, &r);
 		session_reply_r(s, &r);
 	}
@@ -323,24 +332,32 @@ pipeline_relay_done(struct relay_request *req, const struct relay_result *res)
 }
 
 static void
+pipeline_submit(struct pipeline *p, size_t i)
+{
+	struct pipe_group	*g = &p->groups[i];
+
+	g->req.env = &p->s->env;
+	g->req.rcpt_idx = g->idx;
+	g->req.nrcpt = g->n;
+	g->req.fd = g->fd;
+	g->req.size = g->size;
+	g->req.eightbit = p->eightbit;
+	g->req.done = pipeline_relay_done;
+	g->req.arg = g;
+	g->submitted = 1;
+	relay_submit(smtpd->relay, &g->req);
+}
+
+static void
 pipeline_relay_all(struct pipeline *p)
 {
-	struct session	*s = p->s;
-
-	p->relays_pending = p->ngroups;
-	for (size_t i = 0; i < p->ngroups; i++) {
-		struct pipe_group *g = &p->groups[i];
-		g->req.env = &s->env;
-		g->req.rcpt_idx = g->idx;
-		g->req.nrcpt = g->n;
-		g->req.fd = g->fd;
-		g->req.size = g->size;
-		g->req.eightbit = p->eightbit;
-		g->req.done = pipeline_relay_done;
-		g->req.arg = g;
-		g->submitted = 1;
-		relay_submit(smtpd->relay, &g->req);
+	if (!p->s->lmtp) {
+		pipeline_submit(p, 0);
+		return;
 	}
+	p->relays_pending = p->ngroups;
+	for (size_t i = 0; i < p->ngroups; i++)
+		pipeline_submit(p, i);
 }
 
 static void
