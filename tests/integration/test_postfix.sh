@@ -35,6 +35,13 @@ for mode in smtp lmtp; do
 	start_appliance || not_ok "$mode: appliance did not start"
 	PF=$(mktemp -d /tmp/pgpmg-pf.XXXXXX)
 	chmod 0755 "$PF"
+	# Postfix's smtpd offers STARTTLS, so pgpmg's relay client (relay-tls
+	# opportunistic, the default) uses it, inside smtpd's sandbox.
+	"$REPO/scripts/mkcert.sh" "$PF/tls" >/dev/null 2>&1
+	export PF_MAIN_EXTRA="smtpd_tls_cert_file = $PF/tls/cert.pem
+smtpd_tls_key_file = $PF/tls/key.pem
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1"
 	pf_start "$PF" "$SUBMIT" "$mode" "$SMTP_PORT" "$REINJECT" "$NEXTHOP" \
 	    >"$ENV_DIR/pf_start.log" 2>&1
 	check "$mode: private Postfix started with pgpmg as content filter" pf_running "$PF"
@@ -64,6 +71,8 @@ for mode in smtp lmtp; do
 	check "$mode: pgpmg passed XFORWARD on (the reinjection port logged the client)" \
 	    bash -c 'grep -q "orig_client=" <<<"$0"' "$(pf_log "$PF")"
 
+	check "$mode: pgpmg relayed over TLS (STARTTLS to the reinjection port)" \
+	    test "$(pf_log "$PF" | grep -c "TLS connection established from localhost")" -ge 1
 	pf_stop "$PF" >/dev/null 2>&1
 	rm -rf "$PF"
 	PF=
