@@ -100,6 +100,25 @@ check "relay answers 5xx: 5xx" grep -qE '^<\*\* 5[0-9][0-9] ' <<<"$out"
 check "relay 5xx: nothing delivered" [ "$(delivered relay-5xx)" -eq 0 ]
 stop_sink
 start_sink "$RELAY_PORT" "$ENV_DIR/sink"
+send_one relay-5xx >/dev/null
+check "after the 5xx cleared: delivered exactly once" [ "$(delivered relay-5xx)" -eq 1 ]
+
+# UTF-8 addresses need SMTPUTF8 at the relay, which smtp-sink lacks: a
+# permanent 553 5.6.7, never a downgrade.  An 8-bit body goes through.
+out=$(perl "$(dirname "$0")/smtpclient.pl" "$SMTP_PORT" r 'S:EHLO c.example.com\r\n' \
+    'S:MAIL FROM:<j\xc3\xb6rg@example.com> SMTPUTF8 BODY=8BITMIME\r\n' \
+    'S:RCPT TO:<z\xc3\xbc@example.org>\r\n' 'S:DATA\r\n' \
+    'S:Subject: utf8\r\n\r\nhi\r\n.\r\n' 'S:QUIT\r\n')
+check "UTF-8 addresses to a relay without SMTPUTF8: 553 5.6.7" grep -q '^553 5.6.7' <<<"$out"
+out=$(perl "$(dirname "$0")/smtpclient.pl" "$SMTP_PORT" r 'S:EHLO c.example.com\r\n' \
+    'S:MAIL FROM:<alice@example.com> BODY=8BITMIME\r\n' \
+    'S:RCPT TO:<bob@example.org>\r\n' 'S:DATA\r\n' \
+    'S:Subject: eightbit\r\n\r\ngr\xc3\xbc\xc3\x9fe\r\n.\r\n' 'S:QUIT\r\n')
+check "8BITMIME message accepted" grep -q '^250 2.0.0' <<<"$out"
+f=$(grep -l '^Subject: eightbit' "$ENV_DIR"/sink/* | head -1)
+check "8-bit body relayed unchanged, with BODY=8BITMIME" bash -c \
+    'grep -q "^X-Mail-Args: .*BODY=8BITMIME" "$0" &&
+     grep -q "^gr$(printf "\xc3\xbc\xc3\x9f")e$" "$0"' "${f:-/nonexistent}"
 
 # a stage killed mid-message: the worker is stopped, gets the job, dies
 for w in $(ctl status | awk '$1 ~ /^cryptod#/ { print $2 }'); do
