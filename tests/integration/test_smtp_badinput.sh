@@ -16,6 +16,7 @@ EXTRA_CONF='smtp-max-message-size 4096
 smtp-max-recipients 100
 smtp-max-sessions 4
 smtp-command-timeout 2
+smtp-data-timeout 2
 smtp-max-errors 5
 smtp-greet-delay 150'
 new_env
@@ -115,6 +116,9 @@ out=$(c r 'S:FOO\r\n' 'S:BAR\r\n' 'S:BAZ\r\n' 'S:QUX\r\n' 'S:QUUX\r\n' a)
 expect "five errors: 421 4.7.0 and closed" '^421 4\.7\.0' "$out"
 out=$(c r p:2600 a)
 expect "silence past the command timeout: 421 4.4.2" '^421 4\.4\.2' "$out"
+out=$(data 's:Subject: slow\r\n\r\nand then nothing' p:2600 a)
+expect "silence inside DATA past the data timeout: 421 4.4.2" '^421 4\.4\.2' "$out"
+check "data timeout: nothing relayed" bash -c '! grep -q "^250 2.0.0" <<<"$0"' "$out"
 # hold the session limit (4), then one more
 holders=()
 for i in 1 2 3 4; do c r p:1500 >/dev/null & holders+=($!); done
