@@ -154,14 +154,14 @@ deps:
 
 check:
 	@scripts/deps.sh --ensure
-	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory -j$$(nproc) check-build
 	@scripts/check.sh
 
 check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_CHILDREN) fuzz
 
 run:
 	@scripts/deps.sh --ensure
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@scripts/run.sh
 
 bench: all
