@@ -101,7 +101,7 @@ SANDBOX_BIN := $(B)/tests/sandbox/test_sandbox
 # library); -MMD records that so an edit there rebuilds them.
 $(B)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(call pc_libs,$(TEST_PC))
 
 $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -128,7 +128,7 @@ $(BA)/libpgpmg.a: $(call obj,$(IMSG_SRC) $(COMMON_SRC),$(BA))
 
 $(BA)/tests/unit/%: tests/unit/%.c $(BA)/libpgpmg.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(ASAN_LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(ASAN_LDFLAGS) -o $@ $< $(BA)/libpgpmg.a $(call pc_libs,$(TEST_PC))
 
 $(SANDBOX_BIN): $(SANDBOX_TEST_SRC) $(SBLIB) $(LIB)
 	@mkdir -p $(@D)
@@ -143,7 +143,7 @@ fuzz: $(FUZZ_BINS)
 
 $(BF)/%: tests/fuzz/%.c $(IMSG_SRC) $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -MMD -MP -o $@ $(filter %.c,$^) $(call pc_libs,libevent)
+	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -MMD -MP -o $@ $< $(IMSG_SRC) $(COMMON_SRC) $(call pc_libs,libevent)
 
 # ---------------------------------------------------------------- targets
 # `make check` and `make run` first make sure the Debian packages are there

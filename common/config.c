@@ -480,6 +480,10 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-command-timeout", smtp_command_timeout, 1, 3600, 300),
 	CONF_NUM("smtp-data-timeout", smtp_data_timeout, 1, 3600, 180),
 	CONF_NUM("smtp-max-errors", smtp_max_errors, 1, 1000, 10),
+	/* RFC 5321 4.5.3.1.6: 998 octets plus CRLF; a site with broken
+	 * clients may allow more, never less. */
+	CONF_NUM("smtp-max-line-length", smtp_max_line_length, 998, 1 << 20,
+	    998),
 	/* Behind Postfix every client waits for the greeting; a delay only
 	 * widens the window in which an early talker is caught. */
 	CONF_NUM("smtp-greet-delay", smtp_greet_delay, 0, 10000, 0),
@@ -665,6 +669,7 @@ static const struct conf_key conf_keys[] = {
 	{ "smtp-command-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "smtp-data-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "smtp-max-errors", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "smtp-max-line-length", NULL, 1, 1, conf_parse_number, "OCTETS", 0 },
 	{ "smtp-greet-delay", NULL, 1, 1, conf_parse_number, "MILLISECONDS", 0 },
 	{ "relay-tls", NULL,	1, 1, conf_parse_relay_tls,
 	    "no|opportunistic|require", 0 },

@@ -52,6 +52,7 @@ struct pgpmg_conf {
 	uint64_t		 smtp_command_timeout;	/* seconds */
 	uint64_t		 smtp_data_timeout;	/* seconds */
 	uint64_t		 smtp_max_errors;
+	uint64_t		 smtp_max_line_length;	/* text line, no CRLF */
 	uint64_t		 smtp_greet_delay;	/* milliseconds */
 	/* smtpd: the relay client */
 	int			 relay_tls;	/* CONF_RELAY_TLS_* */

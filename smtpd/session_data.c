@@ -37,6 +37,8 @@ session_data_open(struct session *s, enum smtp_data_mode mode)
 	s->data_open = 1;
 	smtp_data_init(&s->data, mode, smtpd->conf->smtp_max_size,
 	    session_spool_out, s);
+	smtp_data_set_line_max(&s->data,
+	    (size_t)smtpd->conf->smtp_max_line_length);
 	return 0;
 }
 

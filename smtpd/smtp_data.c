@@ -126,9 +126,16 @@ smtp_data_init(struct smtp_data *d, enum smtp_data_mode mode,
 	/* The data starts as if after a CRLF: ".\r\n" first is empty. */
 	d->state = SMTP_DATA_S_BOL;
 	d->maxsize = maxsize;
+	d->linemax = SMTP_DATA_LINE_MAX;
 	d->out = out;
 	d->arg = arg;
 	d->writing = 1;
+}
+
+void
+smtp_data_set_line_max(struct smtp_data *d, size_t linemax)
+{
+	d->linemax = linemax;
 }
 
 static enum smtp_data_status
@@ -172,7 +179,7 @@ smtp_data_feed(struct smtp_data *d, const void *buf, size_t len,
 			n = smtp_data_span(p, end - p, &d->eightbit);
 			p += n;
 			d->linelen += n;
-			if (d->linelen > SMTP_DATA_LINE_MAX)
+			if (d->linelen > d->linemax)
 				smtp_data_latch(d, SMTP_DATA_E_LINE);
 			if (p == end)
 				break;
@@ -197,7 +204,7 @@ smtp_data_feed(struct smtp_data *d, const void *buf, size_t len,
 		case SMTP_DATA_S_CR:
 			if (*p == '\n') {
 				p++;
-				if (d->linelen > SMTP_DATA_LINE_MAX)
+				if (d->linelen > d->linemax)
 					smtp_data_latch(d, SMTP_DATA_E_LINE);
 				d->lines++;
 				d->linelen = 0;

@@ -59,6 +59,7 @@ struct smtp_data {
 	smtp_data_out_fn	 out;
 	void			*arg;
 	size_t			 linelen;	/* current line, CRLF excluded */
+	size_t			 linemax;	/* longest line, CRLF excluded */
 	int			 writing;	/* 0 once size or sink failed */
 
 	/* results */
@@ -86,6 +87,9 @@ void	 smtp_data_init(struct smtp_data *d, enum smtp_data_mode mode,
  * smtp_data_finish() ends the message after the LAST chunk.  After DONE
  * or FATAL further feeds consume nothing and return the same status.
  */
+/* Allow lines longer than RFC 5321's 998 octets (smtp-max-line-length). */
+void	 smtp_data_set_line_max(struct smtp_data *d, size_t linemax);
+
 enum smtp_data_status	 smtp_data_feed(struct smtp_data *d, const void *buf,
 	    size_t len, size_t *consumed);
 

@@ -804,6 +804,7 @@ Test(config, smtpd_defaults)
 	cr_expect_eq(conf.smtp_command_timeout, 300);
 	cr_expect_eq(conf.smtp_data_timeout, 180);
 	cr_expect_eq(conf.smtp_max_errors, 10);
+	cr_expect_eq(conf.smtp_max_line_length, 998);
 	cr_expect_eq(conf.smtp_tls, 1);
 	cr_expect_eq(conf.relay_tls, CONF_RELAY_TLS_OPPORTUNISTIC);
 	cr_expect_eq(conf.relay_timeout, 300);

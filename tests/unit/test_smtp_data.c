@@ -664,3 +664,22 @@ Test(bdat, limits_across_chunks)
 	cr_assert_eq(smtp_data_finish(&d, &r), 0);
 	cr_assert_eq(d.eightbit, 1);
 }
+
+/* smtp-max-line-length: a 1500-octet line is refused by default and
+ * accepted once the limit is raised. */
+Test(data, configured_line_max)
+{
+	char	*s;
+	size_t	 len, n;
+
+	s = long_line(1500, 0, &len);
+	cr_assert_eq(data1(s, len, BIG, &n), SMTP_DATA_DONE);
+	expect_reply(500, "5.5.6");
+
+	setup();
+	smtp_data_init(&d, SMTP_DATA_DOT, BIG, sink_out, &sk);
+	smtp_data_set_line_max(&d, 2000);
+	cr_assert_eq(feed(s, len, &n), SMTP_DATA_DONE);
+	cr_assert_eq(smtp_data_finish(&d, &r), 0);
+	free(s);
+}
