@@ -335,33 +335,6 @@ conf_parse_domain(struct conf_parser *p, const char *key, char **args,
 }
 
 static int
-conf_parse_control(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], CONF_MAX_SOCKET_PATH,
-	    &p->conf->control_socket);
-}
-
-static int
-conf_parse_cert(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->tls_certificate);
-}
-
-static int
-conf_parse_key(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->tls_key);
-}
-
-static int
 conf_parse_database(struct conf_parser *p, const char *key, char **args,
     size_t nargs)
 {
@@ -374,40 +347,38 @@ conf_parse_database(struct conf_parser *p, const char *key, char **args,
 	return conf_strset(p, &p->conf->database, args[0]);
 }
 
-static int
-conf_parse_chroot(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->chroot_dir);
-}
+/* Path keys share one parser: an absolute path, bounded per key. */
+struct conf_pathkey {
+	const char	*key;
+	size_t		 off;		/* of a char * in struct pgpmg_conf */
+	size_t		 max;
+};
+
+#define CONF_PATHKEY(k, f, m)	{ k, offsetof(struct pgpmg_conf, f), m }
+static const struct conf_pathkey conf_pathkeys[] = {
+	CONF_PATHKEY("control-socket", control_socket, CONF_MAX_SOCKET_PATH),
+	CONF_PATHKEY("tls-certificate", tls_certificate, PATH_MAX - 1),
+	CONF_PATHKEY("tls-key", tls_key, PATH_MAX - 1),
+	CONF_PATHKEY("chroot", chroot_dir, PATH_MAX - 1),
+	CONF_PATHKEY("keyd-home", keyd_home, PATH_MAX - 1),
+	CONF_PATHKEY("cryptod-home", cryptod_home, PATH_MAX - 1),
+	CONF_PATHKEY("web-root", web_root, PATH_MAX - 1),
+};
 
 static int
-conf_parse_keyd_home(struct conf_parser *p, const char *key, char **args,
+conf_parse_pathkey(struct conf_parser *p, const char *key, char **args,
     size_t nargs)
 {
 	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->keyd_home);
-}
-
-static int
-conf_parse_cryptod_home(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->cryptod_home);
-}
-
-static int
-conf_parse_web_root(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
-{
-	(void)nargs;
-	return conf_parse_path(p, key, args[0], PATH_MAX - 1,
-	    &p->conf->web_root);
+	for (size_t i = 0; i < sizeof(conf_pathkeys) / sizeof(conf_pathkeys[0]);
+	    i++) {
+		const struct conf_pathkey *k = &conf_pathkeys[i];
+		if (strcmp(k->key, key) == 0)
+			return conf_parse_path(p, key, args[0], k->max,
+			    (char **)(void *)((char *)p->conf + k->off));
+	}
+	conf_err(p, "%s: not a path key", key);
+	return -1;
 }
 
 static int
@@ -651,14 +622,14 @@ static const struct conf_key conf_keys[] = {
 	{ "listen", "web",	1, 1, conf_parse_web,	"HOST:PORT", 0 },
 	{ "relay", NULL,	1, 1, conf_parse_relay,	"HOST:PORT", 0 },
 	{ "internal-domain", NULL, 1, 1, conf_parse_domain, "DOMAIN", 1 },
-	{ "control-socket", NULL, 1, 1, conf_parse_control, "PATH", 0 },
-	{ "tls-certificate", NULL, 1, 1, conf_parse_cert, "PATH", 0 },
-	{ "tls-key", NULL,	1, 1, conf_parse_key,	"PATH", 0 },
+	{ "control-socket", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "tls-certificate", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "tls-key", NULL,	1, 1, conf_parse_pathkey,	"PATH", 0 },
 	{ "database", NULL,	1, 1, conf_parse_database, "CONNINFO", 0 },
-	{ "chroot", NULL,	1, 1, conf_parse_chroot, "PATH", 0 },
-	{ "keyd-home", NULL,	1, 1, conf_parse_keyd_home, "PATH", 0 },
-	{ "cryptod-home", NULL,	1, 1, conf_parse_cryptod_home, "PATH", 0 },
-	{ "web-root", NULL,	1, 1, conf_parse_web_root, "PATH", 0 },
+	{ "chroot", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "keyd-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "cryptod-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "web-root", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "cryptod-workers", NULL, 1, 1, conf_parse_workers, "N", 0 },
 	{ "log-level", NULL,	1, 1, conf_parse_log_level, "info|debug", 0 },
 	{ "hostname", NULL,	1, 1, conf_parse_hostname, "NAME", 0 },

@@ -105,9 +105,7 @@ pipeline_fail(struct pipeline *p, int code, const char *enhanced,
 {
 	struct smtp_reply	 r;
 
-	r.code = code;
-	snprintf(r.enhanced, sizeof(r.enhanced), "%s", enhanced);
-	snprintf(r.text, sizeof(r.text), "%s", text);
+	smtp_reply_set(&r, code, enhanced, "%s", text);
 	pipeline_reply(p, &r);
 }
 
@@ -263,9 +261,7 @@ pipeline_outcome_smtp(struct pipeline *p, struct smtp_reply *out)
 			    (unsigned long long)p->job, accepted, p->ngroups);
 		return;
 	}
-	out->code = 250;
-	snprintf(out->enhanced, sizeof(out->enhanced), "2.0.0");
-	snprintf(out->text, sizeof(out->text), "Ok: relayed as %zu message%s",
+	smtp_reply_set(out, 250, "2.0.0", "Ok: relayed as %zu message%s",
 	    p->ngroups, p->ngroups == 1 ? "" : "s");
 }
 

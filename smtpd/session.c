@@ -283,9 +283,7 @@ session_error_text(struct session *s, int code, const char *enhanced,
 {
 	struct smtp_reply	 r;
 
-	r.code = code;
-	snprintf(r.enhanced, sizeof(r.enhanced), "%s", enhanced);
-	snprintf(r.text, sizeof(r.text), "%s", text);
+	smtp_reply_set(&r, code, enhanced, "%s", text);
 	session_error(s, &r);
 }
 

@@ -122,9 +122,7 @@ session_bdat(struct session *s, const struct smtp_command *cmd)
 		refused = 1;
 	} else if (s->state != S_RCPT && s->state != S_BDAT_WAIT) {
 		/* RFC 3030 2: refuse, but still read the chunk. */
-		r.code = 503;
-		snprintf(r.enhanced, sizeof(r.enhanced), "5.5.1");
-		snprintf(r.text, sizeof(r.text), "%s", s->state == S_HELO ||
+		smtp_reply_set(&r, 503, "5.5.1", "%s", s->state == S_HELO ||
 		    s->state == S_GREETED ? "need MAIL and RCPT first" :
 		    "need RCPT first");
 		refused = 1;

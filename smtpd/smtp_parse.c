@@ -79,11 +79,9 @@ static const char *const smtp_xforward_names[SMTP_XFORWARD_NATTR] = {
 	"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
 };
 
-static void	smtp_parse_reply(struct smtp_reply *, int, const char *,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
 
-static void
-smtp_parse_reply(struct smtp_reply *reply, int code, const char *enhanced,
+void
+smtp_reply_set(struct smtp_reply *reply, int code, const char *enhanced,
     const char *fmt, ...)
 {
 	va_list	 ap;
@@ -413,10 +411,10 @@ static void
 smtp_parse_path_refuse(int flags, struct smtp_reply *reply, const char *why)
 {
 	if (flags & SMTP_PATH_NULL)
-		smtp_parse_reply(reply, 501, "5.1.7",
+		smtp_reply_set(reply, 501, "5.1.7",
 		    "bad sender address syntax: %s", why);
 	else
-		smtp_parse_reply(reply, 501, "5.1.3",
+		smtp_reply_set(reply, 501, "5.1.3",
 		    "bad recipient address syntax: %s", why);
 }
 
@@ -440,7 +438,7 @@ smtp_parse_path(const char *s, size_t len, int flags, char *out,
 	if (!(flags & SMTP_PATH_UTF8)) {
 		for (i = 0; i < mlen; i++)
 			if ((unsigned char)m[i] >= 0x80) {
-				smtp_parse_reply(reply, 553, "5.6.7",
+				smtp_reply_set(reply, 553, "5.6.7",
 				    "non-ASCII address requires SMTPUTF8");
 				return -1;
 			}
@@ -580,7 +578,7 @@ smtp_parse_next_param(const char **sp, const char *end, int utf8,
 	if (s == end)
 		return 0;
 	if (*s != ' ' || s + 1 == end || s[1] == ' ') {
-		smtp_parse_reply(reply, 501, "5.5.4",
+		smtp_reply_set(reply, 501, "5.5.4",
 		    "syntax: parameters are separated by one space");
 		return -1;
 	}
@@ -598,19 +596,19 @@ smtp_parse_next_param(const char **sp, const char *end, int utf8,
 
 	/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
 	if (p->keylen == 0 || !smtp_parse_isalnum((unsigned char)p->key[0])) {
-		smtp_parse_reply(reply, 501, "5.5.4", "syntax: bad parameter");
+		smtp_reply_set(reply, 501, "5.5.4", "syntax: bad parameter");
 		return -1;
 	}
 	for (i = 1; i < p->keylen; i++)
 		if (!smtp_parse_isalnum((unsigned char)p->key[i]) &&
 		    p->key[i] != '-') {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "syntax: bad parameter");
 			return -1;
 		}
 	if (p->val != NULL) {
 		if (p->vallen == 0) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "syntax: empty value for %.*s", (int)(p->keylen >
 			    SMTP_ECHO_MAX ? SMTP_ECHO_MAX : p->keylen), p->key);
 			return -1;
@@ -620,7 +618,7 @@ smtp_parse_next_param(const char **sp, const char *end, int utf8,
 
 			if ((c >= 0x80 && !utf8) ||
 			    (c < 0x80 && (c < '!' || c > '~' || c == '='))) {
-				smtp_parse_reply(reply, 501, "5.5.4",
+				smtp_reply_set(reply, 501, "5.5.4",
 				    "syntax: bad value for %.*s",
 				    (int)(p->keylen > SMTP_ECHO_MAX ?
 				    SMTP_ECHO_MAX : p->keylen), p->key);
@@ -634,7 +632,7 @@ smtp_parse_next_param(const char **sp, const char *end, int utf8,
 static int
 smtp_parse_param_unknown(const struct smtp_param *p, struct smtp_reply *reply)
 {
-	smtp_parse_reply(reply, 555, "5.5.4", "unsupported parameter %.*s",
+	smtp_reply_set(reply, 555, "5.5.4", "unsupported parameter %.*s",
 	    (int)(p->keylen > SMTP_ECHO_MAX ? SMTP_ECHO_MAX : p->keylen),
 	    p->key);
 	return -1;
@@ -643,7 +641,7 @@ smtp_parse_param_unknown(const struct smtp_param *p, struct smtp_reply *reply)
 static int
 smtp_parse_param_bad(const struct smtp_param *p, struct smtp_reply *reply)
 {
-	smtp_parse_reply(reply, 501, "5.5.4", "bad value for %.*s",
+	smtp_reply_set(reply, 501, "5.5.4", "bad value for %.*s",
 	    (int)(p->keylen > SMTP_ECHO_MAX ? SMTP_ECHO_MAX : p->keylen),
 	    p->key);
 	return -1;
@@ -656,7 +654,7 @@ smtp_parse_param_once(const struct smtp_param *p, unsigned int *seen,
     unsigned int bit, struct smtp_reply *reply)
 {
 	if (*seen & bit) {
-		smtp_parse_reply(reply, 501, "5.5.4", "duplicate parameter %.*s",
+		smtp_reply_set(reply, 501, "5.5.4", "duplicate parameter %.*s",
 		    (int)(p->keylen > SMTP_ECHO_MAX ? SMTP_ECHO_MAX :
 		    p->keylen), p->key);
 		return -1;
@@ -679,7 +677,7 @@ smtp_parse_cmd_path(const struct smtp_command *cmd, const char *prefix,
 	size_t		 len = cmd->argslen, plen;
 
 	if (!smtp_parse_prefix_eq(s, len, prefix)) {
-		smtp_parse_reply(reply, 501, "5.5.2", "syntax: %s",
+		smtp_reply_set(reply, 501, "5.5.2", "syntax: %s",
 		    cmd->verb == SMTP_CMD_MAIL ? "MAIL FROM:<address>" :
 		    "RCPT TO:<address>");
 		return -1;
@@ -733,7 +731,7 @@ smtp_parse_mail(const struct smtp_command *cmd, int flags,
 	int			 r, smtputf8 = 0;
 
 	if (cmd->verb != SMTP_CMD_MAIL) {
-		smtp_parse_reply(reply, 500, "5.5.1", "not a MAIL command");
+		smtp_reply_set(reply, 500, "5.5.1", "not a MAIL command");
 		return -1;
 	}
 	if (smtp_parse_cmd_path(cmd, "FROM:", SMTP_PATH_NULL, &path, &pathlen,
@@ -752,7 +750,7 @@ smtp_parse_mail(const struct smtp_command *cmd, int flags,
 			    UINT64_MAX, &size) == -1)
 				return smtp_parse_param_bad(&p, reply);
 			if (size > SMTP_SIZE_PARAM_MAX) {
-				smtp_parse_reply(reply, 552, "5.3.4",
+				smtp_reply_set(reply, 552, "5.3.4",
 				    "message size exceeds fixed maximum");
 				return -1;
 			}
@@ -770,7 +768,7 @@ smtp_parse_mail(const struct smtp_command *cmd, int flags,
 			else if (smtp_parse_word_eq(p.val, p.vallen,
 			    "BINARYMIME")) {
 				/* RFC 3030 3: only with BINARYMIME announced. */
-				smtp_parse_reply(reply, 504, "5.5.4",
+				smtp_reply_set(reply, 504, "5.5.4",
 				    "BODY=BINARYMIME is not supported");
 				return -1;
 			} else
@@ -813,7 +811,7 @@ smtp_parse_mail(const struct smtp_command *cmd, int flags,
 
 	/* RFC 6531 3.4: UTF-8 in MAIL only with its SMTPUTF8 parameter. */
 	if (cmd->eightbit && !smtputf8) {
-		smtp_parse_reply(reply, 553, "5.6.7",
+		smtp_reply_set(reply, 553, "5.6.7",
 		    "non-ASCII address requires SMTPUTF8");
 		return -1;
 	}
@@ -907,11 +905,11 @@ smtp_parse_rcpt(const struct smtp_command *cmd, int flags,
 	int			 r, utf8 = (flags & SMTP_PARSE_UTF8_TXN) != 0;
 
 	if (cmd->verb != SMTP_CMD_RCPT) {
-		smtp_parse_reply(reply, 500, "5.5.1", "not a RCPT command");
+		smtp_reply_set(reply, 500, "5.5.1", "not a RCPT command");
 		return -1;
 	}
 	if (cmd->eightbit && !utf8) {
-		smtp_parse_reply(reply, 553, "5.6.7",
+		smtp_reply_set(reply, 553, "5.6.7",
 		    "non-ASCII address requires SMTPUTF8");
 		return -1;
 	}
@@ -961,13 +959,13 @@ smtp_parse_helo(const struct smtp_command *cmd, char *domain,
 {
 	/* RFC 6531 3.7.1 keeps the EHLO argument ASCII (A-labels). */
 	if (cmd->eightbit || !smtp_parse_domain(cmd->args, cmd->argslen, 0)) {
-		smtp_parse_reply(reply, 501, "5.5.4",
+		smtp_reply_set(reply, 501, "5.5.4",
 		    "syntax: %s domain or address literal",
 		    smtp_verb_name(cmd->verb));
 		return -1;
 	}
 	if (cmd->argslen >= domainlen) {
-		smtp_parse_reply(reply, 501, "5.5.4", "domain too long");
+		smtp_reply_set(reply, 501, "5.5.4", "domain too long");
 		return -1;
 	}
 	memcpy(domain, cmd->args, cmd->argslen);
@@ -987,7 +985,7 @@ smtp_parse_bdat(const struct smtp_command *cmd, uint64_t maxsize,
 	nlen = sp != NULL ? (size_t)(sp - s) : len;
 	if (cmd->verb != SMTP_CMD_BDAT || smtp_parse_number(s, nlen,
 	    SMTP_SIZE_PARAM_MAX, &bdat->size) == -1) {
-		smtp_parse_reply(reply, 501, "5.5.4",
+		smtp_reply_set(reply, 501, "5.5.4",
 		    "syntax: BDAT size [LAST]");
 		return -1;
 	}
@@ -996,14 +994,14 @@ smtp_parse_bdat(const struct smtp_command *cmd, uint64_t maxsize,
 	bdat->size_known = 1;
 	if (sp != NULL) {
 		if (!smtp_parse_word_eq(sp + 1, len - nlen - 1, "LAST")) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "syntax: BDAT size [LAST]");
 			return -1;
 		}
 		bdat->last = 1;
 	}
 	if (bdat->size > maxsize) {
-		smtp_parse_reply(reply, 552, "5.3.4",
+		smtp_reply_set(reply, 552, "5.3.4",
 		    "message size exceeds fixed maximum");
 		return -1;
 	}
@@ -1053,7 +1051,7 @@ smtp_parse_xforward(const struct smtp_command *cmd, struct envelope *env,
 
 	if (cmd->verb != SMTP_CMD_XFORWARD || cmd->eightbit ||
 	    cmd->argslen == 0) {
-		smtp_parse_reply(reply, 501, "5.5.4",
+		smtp_reply_set(reply, 501, "5.5.4",
 		    "syntax: XFORWARD attribute=value ...");
 		return -1;
 	}
@@ -1066,19 +1064,19 @@ smtp_parse_xforward(const struct smtp_command *cmd, struct envelope *env,
 			;
 		wlen = s - w;
 		if (wlen == 0 || (eq = memchr(w, '=', wlen)) == NULL) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "syntax: XFORWARD attribute=value ...");
 			return -1;
 		}
 		if ((i = smtp_parse_xforward_index(w, eq - w)) == -1) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "bad XFORWARD attribute %.*s",
 			    (int)(eq - w > SMTP_ECHO_MAX ? SMTP_ECHO_MAX :
 			    eq - w), w);
 			return -1;
 		}
 		if (!smtp_parse_xtext_valid(eq + 1, w + wlen - eq - 1)) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "bad XFORWARD value for %s",
 			    smtp_xforward_names[i]);
 			return -1;
@@ -1096,7 +1094,7 @@ smtp_parse_xforward(const struct smtp_command *cmd, struct envelope *env,
 		if (val[i] == NULL)
 			continue;
 		if (o + (o > 0) + nlen + 1 + vlen[i] > SMTP_XFORWARD_MAX) {
-			smtp_parse_reply(reply, 501, "5.5.4",
+			smtp_reply_set(reply, 501, "5.5.4",
 			    "XFORWARD attributes too long");
 			return -1;
 		}
@@ -1284,17 +1282,17 @@ smtp_parse_command(const void *line, size_t len, int flags,
 	cmd->args[0] = '\0';
 
 	if (len > SMTP_LINE_MAX) {
-		smtp_parse_reply(reply, 500, "5.5.2", "line too long");
+		smtp_reply_set(reply, 500, "5.5.2", "line too long");
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
 		if (p[i] == '\0') {
-			smtp_parse_reply(reply, 500, "5.5.2",
+			smtp_reply_set(reply, 500, "5.5.2",
 			    "NUL in command");
 			return -1;
 		}
 		if ((p[i] < ' ' && p[i] != '\t') || p[i] == 0x7f) {
-			smtp_parse_reply(reply, 500, "5.5.2",
+			smtp_reply_set(reply, 500, "5.5.2",
 			    "control character in command");
 			return -1;
 		}
@@ -1315,10 +1313,10 @@ smtp_parse_command(const void *line, size_t len, int flags,
 		}
 	if (v == NULL) {
 		if (eightbit)
-			smtp_parse_reply(reply, 500, "5.5.2",
+			smtp_reply_set(reply, 500, "5.5.2",
 			    "8-bit characters in command");
 		else
-			smtp_parse_reply(reply, 500, "5.5.1",
+			smtp_reply_set(reply, 500, "5.5.1",
 			    "command unrecognized");
 		return -1;
 	}
@@ -1330,7 +1328,7 @@ smtp_parse_command(const void *line, size_t len, int flags,
 		;
 	if ((v->args == SMTP_ARGS_NONE && a < len) ||
 	    (v->args == SMTP_ARGS_REQUIRED && a == len)) {
-		smtp_parse_reply(reply, 501, "5.5.4", "syntax: %s", v->usage);
+		smtp_reply_set(reply, 501, "5.5.4", "syntax: %s", v->usage);
 		return -1;
 	}
 
@@ -1346,15 +1344,15 @@ smtp_parse_command(const void *line, size_t len, int flags,
 		if (!utf8ok) {
 			if (v->verb == SMTP_CMD_MAIL ||
 			    v->verb == SMTP_CMD_RCPT)
-				smtp_parse_reply(reply, 553, "5.6.7",
+				smtp_reply_set(reply, 553, "5.6.7",
 				    "non-ASCII address requires SMTPUTF8");
 			else
-				smtp_parse_reply(reply, 500, "5.5.2",
+				smtp_reply_set(reply, 500, "5.5.2",
 				    "8-bit characters in command");
 			return -1;
 		}
 		if (!smtp_parse_utf8_valid(p, len)) {
-			smtp_parse_reply(reply, 500, "5.5.2",
+			smtp_reply_set(reply, 500, "5.5.2",
 			    "malformed UTF-8 in command");
 			return -1;
 		}

@@ -218,6 +218,10 @@ int	 smtp_format_rcpt_params(const struct envelope_rcpt *rcpt,
 int	 smtp_format_xforward(const struct envelope *env, unsigned int offered,
 	    char *buf, size_t len);
 
+/* Fill a reply: code, enhanced code ("" for none) and formatted text. */
+void	 smtp_reply_set(struct smtp_reply *, int code, const char *enhanced,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The name of a verb, for logs ("MAIL"); "UNKNOWN" for anything else. */
 const char	*smtp_verb_name(enum smtp_verb);
 
