@@ -269,6 +269,11 @@ child_parent_msg(struct imsgev *iev, struct imsg *imsg)
 			fatalx("malformed PARENT_SHUTDOWN");
 		log_debug("shutting down");
 		exit(0);
+	case IMSG_PARENT_STOPPING:
+		if (imsg->datalen != 0)
+			fatalx("malformed PARENT_STOPPING");
+		c->stopping = 1;
+		break;
 	default:
 		if (c->ops->parent_msg == NULL)
 			fatalx("unexpected %s from parent",
@@ -324,11 +329,39 @@ child_peer_msg(struct imsgev *iev, struct imsg *imsg)
 	c->ops->peer_msg(c, p, imsg);
 }
 
+/*
+ * Read what the parent has already sent, without waiting.  pgpmgd writes
+ * IMSG_PARENT_STOPPING to every child before it signals any of them, so a
+ * child that sees a peer go away finds the notice here if the appliance
+ * is stopping.
+ */
+static void
+child_parent_drain(struct child *c)
+{
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	if ((n = imsgbuf_read(&c->parent.ibuf)) == -1 && errno != EAGAIN)
+		return;
+	while (!c->stopping && (n = imsg_get(&c->parent.ibuf, &imsg)) > 0) {
+		child_parent_msg(&c->parent, &imsg);
+		imsg_free(&imsg);
+	}
+	if (n == -1)
+		fatal("parent channel");
+}
+
 static void
 child_peer_done(struct imsgev *iev, int error)
 {
 	struct child_peer	*p = iev->arg;
 	struct child		*c = p->child;
+
+	/* An orderly stop takes every process down; none of that is news. */
+	if (!c->stopping)
+		child_parent_drain(c);
+	if (c->stopping)
+		exit(0);
 
 	/* cryptod workers are stateless and replaceable; nobody else is. */
 	if (p->proc != PROC_CRYPTOD) {

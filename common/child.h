@@ -53,6 +53,7 @@ struct child {
 	struct sandbox_state	 sandbox;
 	const struct child_ops	*ops;
 	void			*data;		/* the daemon's own state */
+	int			 stopping;	/* IMSG_PARENT_STOPPING seen */
 };
 
 void	child_boot(struct child *, enum proc_id, int argc, char *argv[]);

@@ -20,6 +20,8 @@ enum imsg_type {
 	IMSG_PARENT_PEER_FD,	/* u32 peer proc, u32 peer instance; fd */
 	IMSG_PARENT_LISTENER_FD,/* u32 listener kind (LISTENER_*); fd */
 	IMSG_PARENT_SHUTDOWN,	/* empty: finish and exit 0 */
+	IMSG_PARENT_STOPPING,	/* empty: the appliance is stopping; a peer
+				   that goes away now is no failure */
 
 	/* child -> parent */
 	IMSG_CHILD_LOG,		/* u32 priority, string (<= LOG_MAX_LINE) */

@@ -447,10 +447,26 @@ children_stop(int exit_code, const char *why)
 		log_info("%s: stopping", why);
 	else
 		log_warnx("%s is gone: stopping all processes", why);
+	/*
+	 * Two phases: every child hears that the appliance is stopping
+	 * before any is signalled, so none mistakes a peer's exit for a
+	 * failure (see child_parent_drain()).
+	 */
 	for (size_t i = 0; i < pgpmgd->nslots; i++) {
 		struct proc_slot *s = &pgpmgd->slots[i];
 		if (s->restart_ev != NULL)
 			evtimer_del(s->restart_ev);
+		/* Only a ready child has peers, and expects more than its
+		 * configuration.  Never block on a child that does not
+		 * read: what does not fit now is simply not said. */
+		if (s->pid != 0 && s->iev_live && s->ready &&
+		    (imsg_compose(&s->iev.ibuf, IMSG_PARENT_STOPPING, 0, -1,
+		    NULL, 0) == -1 || imsgbuf_write(&s->iev.ibuf) == -1))
+			log_debug("%s: cannot tell it we stop",
+			    proc_name(s->proc));
+	}
+	for (size_t i = 0; i < pgpmgd->nslots; i++) {
+		struct proc_slot *s = &pgpmgd->slots[i];
 		if (s->pid != 0)
 			kill(s->pid, SIGTERM);
 	}

@@ -101,6 +101,9 @@ check "SIGTERM: pgpmgd exits 0 within 5 s ($(( (t1 - t0) / 1000000 )) ms)" \
 left=0; for k in $kids; do running "$k" && left=$((left + 1)); done
 check "SIGTERM: no child left behind" [ "$left" -eq 0 ]
 check "SIGTERM: control socket removed" [ ! -e "$ENV_DIR/pgpmgd.sock" ]
+check "SIGTERM: an orderly stop, no child logged a fatal error" \
+    bash -c '! sed -n "/SIGTERM: stopping/,\$p" "$0" | grep -E "fatal|lost channel"' \
+    "$ENV_DIR/pgpmgd.log"
 
 # ---- SIGKILL to any other child: logged, everything stops within 2 s, exit != 0
 for victim in smtpd keyd policyd webd; do
