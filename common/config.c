@@ -381,14 +381,13 @@ conf_parse_pathkey(struct conf_parser *p, const char *key, char **args,
 	return -1;
 }
 
+/* A decimal number within [min, max]; the message names the key. */
 static int
-conf_parse_workers(struct conf_parser *p, const char *key, char **args,
-    size_t nargs)
+conf_number(struct conf_parser *p, const char *key, const char *s,
+    uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char	*s = args[0];
-	unsigned long	 v = 0;
+	uint64_t	 v = 0;
 
-	(void)nargs;
 	if (*s == '\0') {
 		conf_err(p, "%s: \"\" is not a number", key);
 		return -1;
@@ -398,14 +397,28 @@ conf_parse_workers(struct conf_parser *p, const char *key, char **args,
 			conf_err(p, "%s: \"%s\" is not a number", key, s);
 			return -1;
 		}
-		if (v <= CONF_MAX_WORKERS)
-			v = v * 10 + (unsigned long)(*c - '0');
+		/* Stop growing once past max: no overflow, still refused. */
+		if (v <= max)
+			v = v * 10 + (uint64_t)(*c - '0');
 	}
-	if (v < 1 || v > CONF_MAX_WORKERS) {
-		conf_err(p, "%s: %s out of range 1..%d", key, s,
-		    CONF_MAX_WORKERS);
+	if (v < min || v > max) {
+		conf_err(p, "%s: %s out of range %llu..%llu", key, s,
+		    (unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
+	*out = v;
+	return 0;
+}
+
+static int
+conf_parse_workers(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	uint64_t	 v;
+
+	(void)nargs;
+	if (conf_number(p, key, args[0], 1, CONF_MAX_WORKERS, &v) == -1)
+		return -1;
 	p->conf->cryptod_workers = (unsigned)v;
 	return 0;
 }
@@ -468,8 +481,6 @@ conf_parse_number(struct conf_parser *p, const char *key, char **args,
     size_t nargs)
 {
 	const struct conf_num	*n = NULL;
-	const char		*s = args[0];
-	uint64_t		 v = 0;
 
 	(void)nargs;
 	for (size_t i = 0; i < CONF_NNUMS; i++)
@@ -479,25 +490,8 @@ conf_parse_number(struct conf_parser *p, const char *key, char **args,
 		conf_err(p, "%s: not a numeric key", key);
 		return -1;
 	}
-	if (*s == '\0') {
-		conf_err(p, "%s: \"\" is not a number", key);
-		return -1;
-	}
-	for (const char *c = s; *c != '\0'; c++) {
-		if (*c < '0' || *c > '9') {
-			conf_err(p, "%s: \"%s\" is not a number", key, s);
-			return -1;
-		}
-		if (v <= n->max)
-			v = v * 10 + (uint64_t)(*c - '0');
-	}
-	if (v < n->min || v > n->max) {
-		conf_err(p, "%s: %s out of range %llu..%llu", key, s,
-		    (unsigned long long)n->min, (unsigned long long)n->max);
-		return -1;
-	}
-	*(uint64_t *)(void *)((char *)p->conf + n->off) = v;
-	return 0;
+	return conf_number(p, key, args[0], n->min, n->max,
+	    (uint64_t *)(void *)((char *)p->conf + n->off));
 }
 
 static int
