@@ -68,7 +68,11 @@ ctl_read(struct imsgbuf *ibuf, struct imsg *imsg)
 		if ((n = imsgbuf_read(ibuf)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			die("read: %s", strerror(errno));
+			/* A refused client is closed with our request unread,
+			 * which the kernel turns into a reset. */
+			if (errno != ECONNRESET)
+				die("read: %s", strerror(errno));
+			n = 0;
 		}
 		if (n == 0)
 			die("pgpmgd closed the connection (are you root or "
