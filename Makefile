@@ -108,15 +108,21 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
 
 # Stand-in children for the integration tests (never installed): a
-# protocol offender and a cryptod that splits every job into groups.
+# protocol offender, a cryptod that splits every job into groups, and the
+# real cryptod built with PGPMG_TEST_POISON, which dies on a marked message.
 TEST_CHILDREN := $(B)/tests/integration/evil_child \
-	$(B)/tests/integration/split_cryptod
+	$(B)/tests/integration/split_cryptod \
+	$(B)/tests/integration/poison_cryptod
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 $(B)/tests/integration/split_cryptod: tests/integration/split_cryptod.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
+
+$(B)/tests/integration/poison_cryptod: $(call prog_src,cryptod) $(SBLIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DPGPMG_TEST_POISON $(CFLAGS) $(call pc_cflags,$(cryptod_PC)) $(LDFLAGS) -o $@ $(call prog_src,cryptod) $(SBLIB) $(LIB) $(call pc_libs,$(cryptod_PC))
 
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -58,6 +58,7 @@
 #define CONF_DEF_KEYD_HOME	"/var/lib/pgpmg/keyd"
 #define CONF_DEF_CRYPTOD_HOME	"/var/lib/pgpmg/cryptod"
 #define CONF_DEF_WEB_ROOT	"/usr/share/pgpmg/www"
+#define CONF_DEF_KEYD_PASSPHRASE "/etc/pgpmg/keyd.passphrase"
 
 struct conf_parser {
 	const char		*name;		/* file name, for messages */
@@ -67,6 +68,7 @@ struct conf_parser {
 	size_t			 errlen;
 	int			 smtp_tls_set;	/* defaults of the yes/no keys */
 	int			 relay_tls_set;
+	int			 protected_headers_set;
 };
 
 /* A key's parse function gets the words after the keyword(s). */
@@ -363,6 +365,7 @@ static const struct conf_pathkey conf_pathkeys[] = {
 	CONF_PATHKEY("keyd-home", keyd_home, PATH_MAX - 1),
 	CONF_PATHKEY("cryptod-home", cryptod_home, PATH_MAX - 1),
 	CONF_PATHKEY("web-root", web_root, PATH_MAX - 1),
+	CONF_PATHKEY("keyd-passphrase-file", keyd_passphrase_file, PATH_MAX - 1),
 };
 
 static int
@@ -473,6 +476,12 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-greet-delay", smtp_greet_delay, 0, 10000, 0),
 	CONF_NUM("relay-timeout", relay_timeout, 1, 3600, 300),
 	CONF_NUM("relay-connect-timeout", relay_connect_timeout, 1, 600, 30),
+	/* Two years, as gpg proposes; policyd warns 30 days ahead. */
+	CONF_NUM("key-lifetime", key_lifetime, 1, 36500, 730),
+	/* Any one output of cryptod (a decrypted message, a decoded part):
+	 * the cap that turns a compression bomb into a refusal. */
+	CONF_NUM("crypto-max-output", crypto_max_output, (uint64_t)1 << 20,
+	    (uint64_t)1 << 34, (uint64_t)256 << 20),
 };
 #define CONF_NNUMS	(sizeof(conf_nums) / sizeof(conf_nums[0]))
 
@@ -492,6 +501,70 @@ conf_parse_number(struct conf_parser *p, const char *key, char **args,
 	}
 	return conf_number(p, key, args[0], n->min, n->max,
 	    (uint64_t *)(void *)((char *)p->conf + n->off));
+}
+
+/* An address (local@domain) or a domain, for per-recipient lists. */
+static int
+conf_parse_inline_pgp(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	struct pgpmg_conf	*conf = p->conf;
+	const char		*at = strrchr(args[0], '@');
+	char			*d;
+
+	(void)nargs;
+	if (!conf_valid_domain(at != NULL ? at + 1 : args[0]) ||
+	    (at != NULL && (at == args[0] || strlen(args[0]) > 254))) {
+		conf_err(p, "%s: \"%s\" is neither an address nor a domain",
+		    key, args[0]);
+		return -1;
+	}
+	if (conf->n_inline_pgp >= CONF_MAX_DOMAINS) {
+		conf_err(p, "%s: more than %d entries", key, CONF_MAX_DOMAINS);
+		return -1;
+	}
+	if ((d = strdup(args[0])) == NULL) {
+		conf_err(p, "out of memory");
+		return -1;
+	}
+	for (char *c = d; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	conf->inline_pgp[conf->n_inline_pgp++] = d;
+	return 0;
+}
+
+static int
+conf_parse_key_algorithm(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	if (strcmp(args[0], "ed25519") == 0)
+		p->conf->key_algorithm = CONF_KEY_ED25519;
+	else if (strcmp(args[0], "rsa3072") == 0)
+		p->conf->key_algorithm = CONF_KEY_RSA3072;
+	else {
+		conf_err(p, "%s: expected ed25519 or rsa3072, not \"%s\"",
+		    key, args[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_parse_protected_headers(struct conf_parser *p, const char *key,
+    char **args, size_t nargs)
+{
+	(void)nargs;
+	if (strcmp(args[0], "yes") == 0)
+		p->conf->protected_headers = 1;
+	else if (strcmp(args[0], "no") == 0)
+		p->conf->protected_headers = 0;
+	else {
+		conf_err(p, "%s: expected yes or no, not \"%s\"", key, args[0]);
+		return -1;
+	}
+	p->protected_headers_set = 1;
+	return 0;
 }
 
 static int
@@ -640,6 +713,15 @@ static const struct conf_key conf_keys[] = {
 	    "no|opportunistic|require", 0 },
 	{ "relay-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "relay-connect-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "keyd-passphrase-file", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "key-algorithm", NULL, 1, 1, conf_parse_key_algorithm,
+	    "ed25519|rsa3072", 0 },
+	{ "key-lifetime", NULL,	1, 1, conf_parse_number, "DAYS", 0 },
+	{ "crypto-max-output", NULL, 1, 1, conf_parse_number, "BYTES", 0 },
+	{ "protected-headers", NULL, 1, 1, conf_parse_protected_headers,
+	    "yes|no", 0 },
+	{ "inline-pgp", NULL,	1, 1, conf_parse_inline_pgp,
+	    "ADDRESS|DOMAIN", 1 },
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -742,6 +824,7 @@ conf_defaults(struct conf_parser *p)
 		{ &c->keyd_home,	CONF_DEF_KEYD_HOME },
 		{ &c->cryptod_home,	CONF_DEF_CRYPTOD_HOME },
 		{ &c->web_root,		CONF_DEF_WEB_ROOT },
+		{ &c->keyd_passphrase_file, CONF_DEF_KEYD_PASSPHRASE },
 	};
 
 	/* A parsed host:port always has a port, so port 0 means unset. */
@@ -775,6 +858,8 @@ conf_defaults(struct conf_parser *p)
 		c->smtp_tls = 1;
 	if (!p->relay_tls_set)
 		c->relay_tls = CONF_RELAY_TLS_OPPORTUNISTIC;
+	if (!p->protected_headers_set)
+		c->protected_headers = 1;
 	if (c->hostname[0] == '\0' &&
 	    (gethostname(c->hostname, sizeof(c->hostname) - 1) == -1 ||
 	    !conf_valid_domain(c->hostname)))
@@ -952,6 +1037,8 @@ conf_free(struct pgpmg_conf *conf)
 	for (size_t i = 0; i < conf->n_internal_domains &&
 	    i < CONF_MAX_DOMAINS; i++)
 		free(conf->internal_domains[i]);
+	for (size_t i = 0; i < conf->n_inline_pgp && i < CONF_MAX_DOMAINS; i++)
+		free(conf->inline_pgp[i]);
 	free(conf->control_socket);
 	free(conf->tls_certificate);
 	free(conf->tls_key);
@@ -960,6 +1047,7 @@ conf_free(struct pgpmg_conf *conf)
 	free(conf->keyd_home);
 	free(conf->cryptod_home);
 	free(conf->web_root);
+	free(conf->keyd_passphrase_file);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -971,5 +1059,33 @@ conf_is_internal_domain(const struct pgpmg_conf *conf, const char *domain)
 	for (size_t i = 0; i < conf->n_internal_domains; i++)
 		if (strcasecmp(conf->internal_domains[i], domain) == 0)
 			return 1;
+	return 0;
+}
+
+int
+conf_is_internal_address(const struct pgpmg_conf *conf, const char *addr)
+{
+	const char	*at;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL)
+		return 0;
+	return conf_is_internal_domain(conf, at + 1);
+}
+
+int
+conf_wants_inline_pgp(const struct pgpmg_conf *conf, const char *addr)
+{
+	const char	*at;
+
+	if (conf == NULL || addr == NULL)
+		return 0;
+	at = strrchr(addr, '@');
+	for (size_t i = 0; i < conf->n_inline_pgp; i++) {
+		const char *e = conf->inline_pgp[i];
+		if (strcasecmp(e, addr) == 0 ||
+		    (at != NULL && strchr(e, '@') == NULL &&
+		    strcasecmp(e, at + 1) == 0))
+			return 1;
+	}
 	return 0;
 }

@@ -40,6 +40,7 @@ struct pgpmg_conf {
 	char			*keyd_home;
 	char			*cryptod_home;	/* worker N uses <home>/N */
 	char			*web_root;
+	char			*keyd_passphrase_file;	/* root-only secret */
 	unsigned		 cryptod_workers;
 	int			 verbose;	/* log-level debug */
 
@@ -58,6 +59,20 @@ struct pgpmg_conf {
 	int			 relay_tls;	/* CONF_RELAY_TLS_* */
 	uint64_t		 relay_timeout;		/* seconds */
 	uint64_t		 relay_connect_timeout;	/* seconds */
+
+	/* keyd */
+	int			 key_algorithm;	/* CONF_KEY_* */
+	uint64_t		 key_lifetime;	/* days */
+	/* cryptod */
+	uint64_t		 crypto_max_output;	/* bytes, any output */
+	int			 protected_headers;
+	char			*inline_pgp[CONF_MAX_DOMAINS];	/* addr or domain */
+	size_t			 n_inline_pgp;
+};
+
+enum {
+	CONF_KEY_ED25519 = 0,	/* ed25519 primary, cv25519 subkey */
+	CONF_KEY_RSA3072,
 };
 
 enum {
@@ -79,5 +94,9 @@ char	*conf_read_file(const char *path, size_t *len, char *err, size_t errlen);
 void	conf_free(struct pgpmg_conf *);
 /* Returns 1 when domain (case-insensitive) is listed as internal. */
 int	conf_is_internal_domain(const struct pgpmg_conf *, const char *domain);
+/* Returns 1 when the address is internal: its domain is internal. */
+int	conf_is_internal_address(const struct pgpmg_conf *, const char *addr);
+/* Returns 1 when the address, or its domain, is listed under inline-pgp. */
+int	conf_wants_inline_pgp(const struct pgpmg_conf *, const char *addr);
 
 #endif /* PGPMG_CONFIG_H */

@@ -40,10 +40,33 @@ enum imsg_type {
 	IMSG_SMTPD_JOB_RCPT,	/* u64 job, string address */
 	IMSG_SMTPD_JOB_START,	/* u64 job, string sender, u32 nrcpt,
 				   u32 JOB_F_*; fd: the message */
-	IMSG_CRYPTOD_JOB_GROUP,	/* u64 job, u32 n, n x u32 rcpt index;
-				   fd: the output message */
+	IMSG_CRYPTOD_JOB_GROUP,	/* u64 job, u32 GROUP_F_*, u32 n,
+				   n x u32 rcpt index; fd: the output message */
+	IMSG_CRYPTOD_JOB_REFUSE,/* u64 job, u32 rcpt index, u32 reply code
+				   (4xx/5xx), string enhanced code, string
+				   text: this recipient gets no message */
 	IMSG_CRYPTOD_JOB_DONE,	/* u64 job, u32 JOB_*, u32 reply code,
 				   string enhanced code, string text */
+
+
+	/*
+	 * Key management, served by keyd to the parent (for pgpmgctl) and to
+	 * policyd.  The requester numbers its requests; keyd answers each
+	 * with one REPLY, in order.
+	 */
+	IMSG_KEY_REQUEST,	/* u32 request, u32 KEY_OP_*, string arg
+				   (address or fingerprint), string passphrase
+				   ("" for none); fd: input (import) or none */
+	IMSG_KEYD_KEY_REPLY,	/* u32 request, u32 KEY_E_*, string text;
+				   fd: output (export, list) or none */
+	/*
+	 * The public keyring and the list of keys keyd holds secret, as
+	 * sealed memfds: keyd -> parent after every change, and parent ->
+	 * every cryptod worker (again to each new worker).  Until policyd
+	 * serves public keys, this is the gateway's key store.
+	 */
+	IMSG_KEYD_KEYRING,	/* u32 generation, u32 KEYRING_*; fd */
+	IMSG_PARENT_KEYRING,	/* likewise */
 
 	IMSG_TYPE_MAX,
 
@@ -55,10 +78,46 @@ enum imsg_type {
 	IMSG_CTL_STATUS_ENTRY,	/* see control.c: ctl_status_entry() */
 	IMSG_CTL_END,		/* empty: the reply is complete */
 	IMSG_CTL_ERROR,		/* string */
+	IMSG_CTL_KEY,		/* u32 KEY_OP_*, string arg, string
+				   passphrase; fd: input for an import */
+	IMSG_CTL_DATA,		/* fd: output to print (sealed memfd) */
+};
+
+/* Output groups (IMSG_CRYPTOD_JOB_GROUP). */
+#define GROUP_F_NOTICE	0x01	/* a notice from the gateway: relayed with
+				   the null sender, so it never bounces */
+#define GROUP_F_8BIT	0x02	/* the output has 8-bit bytes */
+
+/* Key operations (IMSG_KEY_REQUEST, IMSG_CTL_KEY). */
+enum key_op {
+	KEY_OP_GENERATE = 1,	/* arg: internal address */
+	KEY_OP_IMPORT,		/* fd: armoured or binary key(s); a secret
+				   key needs its passphrase */
+	KEY_OP_EXPORT,		/* arg: address or fingerprint; armoured */
+	KEY_OP_LIST,		/* text, one key per line */
+	KEY_OP_REVOKE,		/* arg: address or fingerprint */
+};
+
+/* Key results (IMSG_KEYD_KEY_REPLY). */
+enum key_error {
+	KEY_E_OK = 0,
+	KEY_E_INVALID,		/* bad argument or key data */
+	KEY_E_NOTFOUND,
+	KEY_E_EXISTS,
+	KEY_E_PASSPHRASE,	/* missing or wrong passphrase */
+	KEY_E_FAILED,		/* gpg failed: see the text */
+};
+
+enum keyring_kind {
+	KEYRING_PUBLIC = 1,	/* every public key, binary OpenPGP */
+	KEYRING_HELD,		/* text: "FINGERPRINT ADDRESS\n" for each
+				   usable key keyd holds the secret of */
 };
 
 #define JOB_F_SMTPUTF8	0x01	/* the envelope needs SMTPUTF8 */
 #define JOB_F_8BIT	0x02	/* the message has 8-bit bytes */
+#define JOB_F_POISON	0x04	/* it killed workers before: do no more
+				   than give it its permanent outcome */
 
 /* Outcome of a job, in IMSG_CRYPTOD_JOB_DONE. */
 enum job_outcome {

@@ -72,6 +72,13 @@ struct sandbox_profile {
 	 * and PROT_EXEC mappings, since the gpg it runs inherits the
 	 * filter and must map its libraries. */
 	int			 exec;
+	/* keyd, which supervises gpg-agent and is its pinentry (exec
+	 * profiles only): prctl PR_SET_PDEATHSIG(SIGKILL), so the agent it
+	 * forks dies with it, and the read-only queries libcap-ng's
+	 * constructor makes when the agent runs keyd's binary as its
+	 * pinentry (PR_CAPBSET_READ, PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS,
+	 * PR_CAP_AMBIENT_IS_SET). */
+	int			 agent_supervisor;
 	int			 families[SANDBOX_MAX_FAMILIES];
 	/* socket(AF_UNIX) fails with EACCES instead of killing, when
 	 * AF_UNIX is not in families: glibc's NSS asks nscd that way. */

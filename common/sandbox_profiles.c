@@ -65,9 +65,9 @@ static const int sys_connect[] = {
 };
 SB_GROUP(grp_connect, "connect", sys_connect);
 
-/* Mail in sealed memfds. */
+/* Mail in sealed memfds; a job keeps a dup of its message. */
 static const int sys_memfd[] = {
-	SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
+	SCMP_SYS(memfd_create), SCMP_SYS(ftruncate), SCMP_SYS(dup),
 };
 SB_GROUP(grp_memfd, "memfd", sys_memfd);
 
@@ -155,10 +155,12 @@ static const struct sandbox_profile profiles[PROC_MAX] = {
 		.fs = SANDBOX_FS_LANDLOCK,
 		.open = SANDBOX_OPEN_ANY,
 		.exec = 1,
+		.agent_supervisor = 1,	/* gpg-agent and its pinentry */
 		.families = { AF_UNIX },	/* gpg-agent's sockets */
 		.paths = { gpg_paths, agent_paths },
+		/* memfd: exported keys, lists and the published keyring */
 		.groups = { &grp_base, &grp_event, &grp_accept, &grp_connect,
-		    &grp_gpg, &grp_agent },
+		    &grp_memfd, &grp_gpg, &grp_agent },
 	},
 	[PROC_POLICYD] = {
 		.proc = PROC_POLICYD,

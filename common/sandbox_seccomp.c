@@ -230,6 +230,30 @@ sandbox_seccomp_apply(const struct sandbox_profile *prof)
 
 			sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2, dump);
 		}
+		/* The agent it starts dies with it (only that signal);
+		 * and the queries libcap-ng's constructor makes when the
+		 * agent runs keyd as its pinentry, which change nothing. */
+		if (prof->agent_supervisor) {
+			struct scmp_arg_cmp pdeath[] = {
+				SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG),
+				SCMP_A1(SCMP_CMP_EQ, SIGKILL),
+			};
+			struct scmp_arg_cmp ambient[] = {
+				SCMP_A0(SCMP_CMP_EQ, PR_CAP_AMBIENT),
+				SCMP_A1(SCMP_CMP_EQ, PR_CAP_AMBIENT_IS_SET),
+			};
+
+			sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+			    pdeath);
+			sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+			    ambient);
+			sc_allow1(ctx, SCMP_SYS(prctl),
+			    SCMP_A0(SCMP_CMP_EQ, PR_CAPBSET_READ));
+			sc_allow1(ctx, SCMP_SYS(prctl),
+			    SCMP_A0(SCMP_CMP_EQ, PR_GET_SECUREBITS));
+			sc_allow1(ctx, SCMP_SYS(prctl),
+			    SCMP_A0(SCMP_CMP_EQ, PR_GET_NO_NEW_PRIVS));
+		}
 	} else {
 		sc_allow1(ctx, SCMP_SYS(mmap),
 		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

@@ -3,11 +3,22 @@
  * control socket through the same configuration file pgpmgd reads (or -s),
  * sends one request and prints the reply.  The parent checks our
  * credentials; we only present them by connecting.
+ *
+ * Key commands go through pgpmgd to keyd.  Input (a key file, or stdin)
+ * is copied into a sealed memfd and passed by fd; a key pair's passphrase
+ * comes from a file, never from the command line.  Output arrives as
+ * sealed memfds and goes to stdout.  Everything that can be checked here
+ * (arguments, files) is checked before we connect.
+ *
+ * Exit status: 0 done; 1 usage or local error (arguments, a file, the
+ * connection); 2 pgpmgd or keyd refused or failed the request; 3 no such
+ * key; 4 the key exists already; 5 wrong or missing passphrase.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +26,79 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/memfd.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
 
+#define EXIT_USAGE	1
+#define EXIT_REFUSED	2
+#define EXIT_NOTFOUND	3
+#define EXIT_EXISTS	4
+#define EXIT_PASSPHRASE	5
+
+/* What keyd accepts (keyd/keyd.h): key data, an argument, a passphrase. */
+#define KEY_DATA_MAX	((size_t)1 << 20)
+#define KEY_ARG_MAX	320
+#define KEY_PASS_MAX	1024
+#define CTL_TEXT_MAX	4096
+
+/* One request, prepared before we connect. */
+struct ctl_req {
+	uint32_t	 op;
+	const char	*arg;
+	char		 pass[KEY_PASS_MAX + 2];
+	int		 fd;		/* key data, or -1 */
+};
+
 struct ctl_cmd {
 	const char	*name;
-	int		 nargs;
+	const char	*sub;		/* NULL: no subcommand */
+	int		 minargs;
+	int		 maxargs;
 	const char	*usage;
-	int		(*run)(struct imsgbuf *, char **);
+	/* Checks the arguments and fills the request: before connecting. */
+	void		(*prepare)(struct ctl_req *, int, char **);
+	int		(*run)(struct imsgbuf *, struct ctl_req *);
 };
 
-static int	cmd_status(struct imsgbuf *, char **);
+static int	cmd_status(struct imsgbuf *, struct ctl_req *);
+static void	prep_key_generate(struct ctl_req *, int, char **);
+static void	prep_key_import(struct ctl_req *, int, char **);
+static void	prep_key_export(struct ctl_req *, int, char **);
+static void	prep_key_list(struct ctl_req *, int, char **);
+static void	prep_key_revoke(struct ctl_req *, int, char **);
+static int	cmd_key(struct imsgbuf *, struct ctl_req *);
 
 static const struct ctl_cmd commands[] = {
-	{ "status", 0, "status", cmd_status },
+	{ "status", NULL, 0, 0, "status", NULL, cmd_status },
+	{ "key", "generate", 1, 1, "key generate ADDRESS",
+	    prep_key_generate, cmd_key },
+	{ "key", "import", 1, 3,
+	    "key import [--passphrase-file FILE] FILE|-",
+	    prep_key_import, cmd_key },
+	{ "key", "export", 1, 1, "key export ADDRESS|FINGERPRINT",
+	    prep_key_export, cmd_key },
+	{ "key", "list", 0, 0, "key list", prep_key_list, cmd_key },
+	{ "key", "revoke", 1, 1, "key revoke ADDRESS|FINGERPRINT",
+	    prep_key_revoke, cmd_key },
 };
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: pgpmgctl [-f file] [-s socket] command\n"
 	    "commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(stderr, "\t%s\n", commands[i].usage);
-	exit(1);
+	fprintf(stderr, "exit status: 0 done, 1 usage or local error, "
+	    "2 refused or failed,\n\t3 no such key, 4 key exists, "
+	    "5 wrong or missing passphrase\n");
+	exit(EXIT_USAGE);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die_status(int status, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -51,7 +107,21 @@ die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
+	exit(status);
+}
+
+#define die(...)	die_status(EXIT_USAGE, __VA_ARGS__)
+
+/* Send what is queued; a connection pgpmgd refused may break here. */
+static void
+ctl_send(struct imsgbuf *ibuf)
+{
+	if (imsgbuf_flush(ibuf) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			die("pgpmgd closed the connection (are you root or "
+			    "in group _pgpmg?)");
+		die("send: %s", strerror(errno));
+	}
 }
 
 /* Block until one whole message arrives. */
@@ -92,6 +162,239 @@ ctl_error_reply(struct imsg *imsg)
 	die("%s", msg);
 }
 
+/* One command's usage line, then exit. */
+static void __attribute__((noreturn))
+cmd_usage(const char *which)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strncmp(commands[i].usage, which, strlen(which)) == 0)
+			fprintf(stderr, "usage: pgpmgctl [-f file] [-s socket] "
+			    "%s\n", commands[i].usage);
+	exit(EXIT_USAGE);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static void
+prep_arg(struct ctl_req *req, uint32_t op, const char *arg)
+{
+	if (strlen(arg) == 0 || strlen(arg) > KEY_ARG_MAX)
+		die("\"%s\": an address or a fingerprint expected", arg);
+	req->op = op;
+	req->arg = arg;
+}
+
+static void
+prep_key_generate(struct ctl_req *req, int argc, char **argv)
+{
+	(void)argc;
+	if (strchr(argv[0], '@') == NULL)
+		die("key generate: \"%s\" is not an address", argv[0]);
+	prep_arg(req, KEY_OP_GENERATE, argv[0]);
+}
+
+static void
+prep_key_export(struct ctl_req *req, int argc, char **argv)
+{
+	(void)argc;
+	prep_arg(req, KEY_OP_EXPORT, argv[0]);
+}
+
+static void
+prep_key_revoke(struct ctl_req *req, int argc, char **argv)
+{
+	(void)argc;
+	prep_arg(req, KEY_OP_REVOKE, argv[0]);
+}
+
+static void
+prep_key_list(struct ctl_req *req, int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	req->op = KEY_OP_LIST;
+}
+
+/* The first line of a file, without its line end. */
+static void
+read_passphrase(const char *path, char *buf, size_t len)
+{
+	size_t	 n = 0;
+	ssize_t	 r;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		die("%s: %s", path, strerror(errno));
+	while (n < len - 1) {
+		if ((r = read(fd, buf + n, len - 1 - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("%s: %s", path, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0')
+		die("%s: no passphrase on its first line", path);
+	if (strlen(buf) > KEY_PASS_MAX)
+		die("%s: the passphrase is longer than %d bytes", path,
+		    KEY_PASS_MAX);
+}
+
+/* FILE, or stdin for "-", into a sealed memfd. */
+static int
+read_key_data(const char *path)
+{
+	struct spool	 sp;
+	char		 buf[16384];
+	size_t		 total = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		die("%s: %s", path, strerror(errno));
+	if (spool_open(&sp, "pgpmgctl-key") == -1)
+		die("memfd: %s", strerror(errno));
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("%s: %s", path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		if ((total += (size_t)n) > KEY_DATA_MAX)
+			die("%s: larger than %zu bytes: not key data", path,
+			    KEY_DATA_MAX);
+		if (spool_write(&sp, buf, (size_t)n) == -1)
+			die("memfd: %s", strerror(errno));
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (total == 0)
+		die("%s: empty", path);
+	if (spool_seal(&sp) == -1)
+		die("memfd: %s", strerror(errno));
+	return sp.fd;
+}
+
+static void
+prep_key_import(struct ctl_req *req, int argc, char **argv)
+{
+	const char	*file;
+
+	if (argc == 3 && strcmp(argv[0], "--passphrase-file") == 0) {
+		read_passphrase(argv[1], req->pass, sizeof(req->pass));
+		file = argv[2];
+	} else if (argc == 1 && (argv[0][0] != '-' || strcmp(argv[0], "-") ==
+	    0))
+		file = argv[0];
+	else
+		cmd_usage("key import");
+	req->op = KEY_OP_IMPORT;
+	req->arg = "";
+	req->fd = read_key_data(file);
+}
+
+/* An output memfd to stdout, from its start (its writer's file offset
+ * travelled with it). */
+static void
+print_fd(int fd)
+{
+	char	 buf[16384];
+	ssize_t	 n;
+	size_t	 off;
+	off_t	 pos = 0;
+
+	while ((n = pread(fd, buf, sizeof(buf), pos)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die("reading the reply: %s", strerror(errno));
+		}
+		pos += n;
+		for (off = 0; off < (size_t)n; ) {
+			ssize_t w = write(STDOUT_FILENO, buf + off,
+			    (size_t)n - off);
+			if (w == -1) {
+				if (errno == EINTR)
+					continue;
+				die("stdout: %s", strerror(errno));
+			}
+			off += (size_t)w;
+		}
+	}
+	close(fd);
+}
+
+static int
+key_exit_status(uint32_t code)
+{
+	switch (code) {
+	case KEY_E_NOTFOUND:	return EXIT_NOTFOUND;
+	case KEY_E_EXISTS:	return EXIT_EXISTS;
+	case KEY_E_PASSPHRASE:	return EXIT_PASSPHRASE;
+	}
+	return EXIT_REFUSED;
+}
+
+static int
+cmd_key(struct imsgbuf *ibuf, struct ctl_req *req)
+{
+	static const char *const names[] = { "", "generate", "import",
+	    "export", "list", "revoke" };
+	struct imsg		 imsg;
+	struct imsg_reader	 r;
+	struct ibuf		*b;
+	const char		*msg, *name = names[req->op];
+	uint64_t		 size;
+	int			 fd;
+
+	if ((b = imsg_create(ibuf, IMSG_CTL_KEY, 0, req->fd,
+	    sizeof(uint32_t) + strlen(req->arg) + strlen(req->pass) + 2)) ==
+	    NULL || imsg_add_u32(b, req->op) == -1 ||
+	    imsg_add_string(b, req->arg) == -1 ||
+	    imsg_add_string(b, req->pass) == -1)
+		die("key %s: %s", name, strerror(errno));
+	req->fd = -1;		/* imsg's now */
+	imsg_close(ibuf, b);
+	explicit_bzero(req->pass, sizeof(req->pass));
+	ctl_send(ibuf);
+	for (;;) {
+		ctl_read(ibuf, &imsg);
+		switch (imsg.hdr.type) {
+		case IMSG_CTL_END:
+			imsg_free(&imsg);
+			return 0;
+		case IMSG_CTL_DATA:
+			if ((fd = imsg_get_fd(&imsg)) == -1 ||
+			    imsg.datalen != 0 ||
+			    memfd_check_sealed(fd, &size) == -1)
+				die("key %s: malformed reply", name);
+			print_fd(fd);
+			break;
+		case IMSG_CTL_ERROR:
+			imsg_reader_init(&r, &imsg);
+			if (imsg_read_string(&r, &msg, CTL_TEXT_MAX) == -1 ||
+			    imsg_reader_end(&r) == -1)
+				die("key %s: malformed error reply", name);
+			die_status(key_exit_status(imsg.hdr.peerid),
+			    "key %s: %s", name, msg);
+		default:
+			die("key %s: unexpected reply type %u", name,
+			    imsg.hdr.type);
+		}
+		imsg_free(&imsg);
+	}
+}
+
+/* ---------------------------------------------------------------- status */
+
 static void
 fmt_uptime(uint64_t s, char *buf, size_t len)
 {
@@ -106,7 +409,7 @@ fmt_uptime(uint64_t s, char *buf, size_t len)
 }
 
 static int
-cmd_status(struct imsgbuf *ibuf, char **argv)
+cmd_status(struct imsgbuf *ibuf, struct ctl_req *req)
 {
 	struct imsg		 imsg;
 	struct imsg_reader	 r;
@@ -116,10 +419,10 @@ cmd_status(struct imsgbuf *ibuf, char **argv)
 	uint64_t		 uptime;
 	char			 ut[32], ll[16], sc[8], nn[8];
 
-	(void)argv;
-	if (imsg_compose(ibuf, IMSG_CTL_STATUS, 0, -1, NULL, 0) == -1 ||
-	    imsgbuf_flush(ibuf) == -1)
+	(void)req;
+	if (imsg_compose(ibuf, IMSG_CTL_STATUS, 0, -1, NULL, 0) == -1)
 		die("send: %s", strerror(errno));
+	ctl_send(ibuf);
 	printf("%-11s %7s %-16s %9s %-5s %7s %3s %-16s %-5s %-8s %s\n",
 	    "PROCESS", "PID", "USER", "UPTIME", "STATE", "SECCOMP", "NNP",
 	    "CAPEFF", "NETNS", "LANDLOCK", "ROOT / PEERS");
@@ -166,17 +469,49 @@ cmd_status(struct imsgbuf *ibuf, char **argv)
 	return 0;
 }
 
+/* The command argv names, with its arguments counted; usage() if none. */
+static const struct ctl_cmd *
+find_command(int argc, char **argv, int *nargs)
+{
+	int	 known = 0;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct ctl_cmd *c = &commands[i];
+		int skip = c->sub != NULL ? 2 : 1;
+
+		if (strcmp(argv[0], c->name) != 0)
+			continue;
+		known = 1;
+		if (c->sub != NULL && (argc < 2 || strcmp(argv[1], c->sub) != 0))
+			continue;
+		*nargs = argc - skip;
+		if (*nargs < c->minargs || *nargs > c->maxargs)
+			cmd_usage(c->usage);
+		return c;
+	}
+	if (known && argc >= 2)
+		fprintf(stderr, "pgpmgctl: unknown %s command \"%s\"\n",
+		    argv[0], argv[1]);
+	else if (known)
+		fprintf(stderr, "pgpmgctl: %s: which one?\n", argv[0]);
+	else
+		fprintf(stderr, "pgpmgctl: unknown command \"%s\"\n", argv[0]);
+	usage();
+}
+
 int
 main(int argc, char *argv[])
 {
+	static struct ctl_req	 req;
+	const struct ctl_cmd	*cmd;
 	struct pgpmg_conf	 conf;
 	struct sockaddr_un	 sun;
 	struct imsgbuf		 ibuf;
 	const char		*conf_path = CONF_DEFAULT_PATH, *sock = NULL;
 	char			 err[512];
-	int			 ch, fd;
+	int			 ch, fd, nargs;
 
-	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:s:")) != -1) {
 		switch (ch) {
 		case 'f':
 			conf_path = optarg;
@@ -192,6 +527,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
+
+	cmd = find_command(argc, argv, &nargs);
+	req.fd = -1;
+	req.arg = "";
+	if (cmd->prepare != NULL)
+		cmd->prepare(&req, nargs, argv + (argc - nargs));
 
 	memset(&conf, 0, sizeof(conf));
 	if (sock == NULL) {
@@ -211,16 +552,9 @@ main(int argc, char *argv[])
 	if (imsgbuf_init(&ibuf, fd) == -1)
 		die("out of memory");
 
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[0], commands[i].name) != 0)
-			continue;
-		if (argc - 1 != commands[i].nargs)
-			usage();
-		ch = commands[i].run(&ibuf, argv + 1);
-		imsgbuf_clear(&ibuf);
-		close(fd);
-		conf_free(&conf);
-		return ch;
-	}
-	usage();
+	ch = cmd->run(&ibuf, &req);
+	imsgbuf_clear(&ibuf);
+	close(fd);
+	conf_free(&conf);
+	return ch;
 }

@@ -32,7 +32,12 @@
  * channel is up when both ends said so. */
 static unsigned char	 peer_up[MAX_SLOTS][MAX_SLOTS];
 
+/* Set when the stop's grace time is over: do not wait for adopted
+ * processes any longer. */
+static int		 orphans_gone;
+
 static void	child_msg(struct imsgev *, struct imsg *);
+static void	children_exit(void) __attribute__((noreturn));
 static void	child_done(struct imsgev *, int);
 static void	child_start(struct proc_slot *);
 
@@ -227,6 +232,8 @@ child_channel_close(struct proc_slot *s)
 	imsgev_stop(&s->iev);
 	close(fd);
 	s->iev_live = 0;
+	if (s->proc == PROC_KEYD)
+		keyfwd_keyd_gone();
 }
 
 /* A child that breaks the protocol is treated as compromised: kill it and
@@ -295,6 +302,8 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 		if (s->proc == PROC_WEBD)
 			send_listener(s, LISTENER_WEB, pgpmgd->listen_web);
 		channels_child_ready(s);
+		if (s->proc == PROC_CRYPTOD)
+			keyfwd_worker_ready(s);
 		break;
 	case IMSG_CHILD_PEER_UP:
 		if (imsg_read_data(&r, v, 2 * sizeof(uint32_t)) == -1 ||
@@ -305,6 +314,14 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 			return;
 		}
 		peer_up[s - pgpmgd->slots][o - pgpmgd->slots] = 1;
+		break;
+	case IMSG_KEYD_KEY_REPLY:
+		if (keyfwd_reply(imsg) == -1)
+			child_violation(s, "malformed KEYD_KEY_REPLY");
+		break;
+	case IMSG_KEYD_KEYRING:
+		if (keyfwd_keyring(imsg) == -1)
+			child_violation(s, "malformed KEYD_KEYRING");
 		break;
 	}
 }
@@ -407,27 +424,48 @@ children_reap(void)
 	}
 	for (size_t i = 0; i < pgpmgd->nslots; i++)
 		alive += pgpmgd->slots[i].pid != 0;
-	if (pgpmgd->stopping && alive == 0) {
-		control_cleanup();
-		log_info("stopped");
-		exit(pgpmgd->exit_code);
-	}
+	/*
+	 * pid 0: processes we adopted as subreaper are still there (keyd's
+	 * gpg-agent, dying of keyd's death; a gpg a child started): they go
+	 * before we do, or within the stop's grace time.
+	 */
+	if (pgpmgd->stopping && alive == 0 && (pid == -1 || orphans_gone))
+		children_exit();
+}
+
+static void
+children_exit(void)
+{
+	control_cleanup();
+	log_info("stopped");
+	exit(pgpmgd->exit_code);
 }
 
 static void
 stop_timeout(int fd, short ev, void *arg)
 {
-	char	 name[32];
+	struct timeval	 tv = { 1, 0 };
+	char		 name[32];
+	int		 alive = 0;
 
 	(void)fd; (void)ev; (void)arg;
 	for (size_t i = 0; i < pgpmgd->nslots; i++) {
 		struct proc_slot *s = &pgpmgd->slots[i];
 		if (s->pid == 0)
 			continue;
+		alive++;
 		log_warnx("%s[%ld] did not stop; killing it",
 		    slot_name(s, name, sizeof(name)), (long)s->pid);
 		kill(s->pid, SIGKILL);
 	}
+	/* Only adopted processes left, or a second expiry: we go. */
+	if (alive == 0 || orphans_gone) {
+		if (alive == 0)
+			log_warnx("adopted processes did not exit in time");
+		children_exit();
+	}
+	orphans_gone = 1;
+	evtimer_add(pgpmgd->stop_timer, &tv);
 }
 
 void

@@ -4,6 +4,11 @@
  * credentials are checked, so only root and members of _pgpmg are served
  * even if the socket's mode is changed.  Requests are imsgs; each client
  * is bounded in number and in message size like any other peer.
+ *
+ * Requests: IMSG_CTL_STATUS, answered here, and IMSG_CTL_KEY, which goes
+ * on to keyd (keyfwd.c).  A key request is answered with IMSG_CTL_DATA
+ * (a sealed memfd to print) when there is output, then IMSG_CTL_END; or
+ * with IMSG_CTL_ERROR, a string whose header peerid is the KEY_E_* code.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/memfd.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
 #include "pgpmgd/pgpmgd.h"
@@ -33,9 +39,12 @@
 struct ctl_client {
 	struct imsgev	 iev;
 	int		 used;
+	uint64_t	 serial;	/* tells a key reply whom it is for */
+	int		 busy;		/* a key request is out */
 };
 
 static struct ctl_client	 clients[CONTROL_MAX_CLIENTS];
+static uint64_t			 client_serial;
 static struct event		*control_ev;
 static int			 control_fd = -1;
 static gid_t			 control_gid;
@@ -76,6 +85,94 @@ static void
 ctl_error(struct ctl_client *c, const char *msg)
 {
 	imsgev_compose(&c->iev, IMSG_CTL_ERROR, 0, -1, msg, strlen(msg) + 1);
+}
+
+/* A key request's error; the header's peerid carries its KEY_E_* code,
+ * from which pgpmgctl takes its exit status. */
+static void
+ctl_key_error(struct ctl_client *c, uint32_t code, const char *msg)
+{
+	imsgev_compose(&c->iev, IMSG_CTL_ERROR, code, -1, msg,
+	    strlen(msg) + 1);
+}
+
+void
+control_key_reply(int client, uint64_t serial, uint32_t code,
+    const char *text, int fd)
+{
+	struct ctl_client	*c;
+	struct spool		 sp;
+
+	if (client < 0 || client >= CONTROL_MAX_CLIENTS ||
+	    !(c = &clients[client])->used || c->serial != serial) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	c->busy = 0;
+	if (code != KEY_E_OK) {
+		if (fd != -1)
+			close(fd);
+		ctl_key_error(c, code, text);
+		return;
+	}
+	/* Output to print: keyd's (an export, the list), or its text (the
+	 * fingerprints of what it made, imported or revoked). */
+	if (fd == -1 && text[0] != '\0') {
+		if (spool_open(&sp, "pgpmg-ctl") == -1 ||
+		    spool_write(&sp, text, strlen(text)) == -1 ||
+		    spool_write(&sp, "\n", 1) == -1 || spool_seal(&sp) == -1) {
+			spool_discard(&sp);
+			ctl_key_error(c, KEY_E_FAILED, "memfd for the reply");
+			return;
+		}
+		fd = sp.fd;
+	}
+	if (fd != -1)
+		imsgev_compose(&c->iev, IMSG_CTL_DATA, 0, fd, NULL, 0);
+	imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
+}
+
+/* IMSG_CTL_KEY: checked here, answered by keyd (keyfwd.c). */
+static void
+ctl_key(struct ctl_client *c, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	const char		*arg, *pass;
+	uint32_t		 op;
+	uint64_t		 size;
+	char			 err[256];
+	int			 fd = imsg_get_fd(imsg);
+
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u32(&r, &op) == -1 ||
+	    imsg_read_string(&r, &arg, KEYFWD_ARG_MAX) == -1 ||
+	    imsg_read_string(&r, &pass, KEYFWD_PASS_MAX) == -1 ||
+	    imsg_reader_end(&r) == -1 || op < KEY_OP_GENERATE ||
+	    op > KEY_OP_REVOKE)
+		ctl_key_error(c, KEY_E_INVALID, "malformed key request");
+	else if ((op == KEY_OP_IMPORT) != (fd != -1))
+		ctl_key_error(c, KEY_E_INVALID, "an import, and only an "
+		    "import, carries key data");
+	else if (fd != -1 && (memfd_check_sealed(fd, &size) == -1 ||
+	    size > KEYFWD_IMPORT_MAX))
+		ctl_key_error(c, KEY_E_INVALID, "key data must be a sealed "
+		    "memfd of at most 1 MiB");
+	else if (c->busy)
+		ctl_key_error(c, KEY_E_INVALID, "one key request at a time");
+	else {
+		if (keyfwd_request((int)(c - clients), c->serial, op, arg, pass,
+		    fd, err, sizeof(err)) == -1)
+			ctl_key_error(c, KEY_E_FAILED, err);
+		else
+			c->busy = 1;
+		fd = -1;	/* keyfwd_request() took it */
+	}
+	if (fd != -1)
+		close(fd);
+	/* The request may have carried a key pair's passphrase. */
+	if (imsg->data != NULL)
+		explicit_bzero(imsg->data, imsg->datalen);
 }
 
 static void
@@ -131,6 +228,9 @@ ctl_msg(struct imsgev *iev, struct imsg *imsg)
 			ctl_status_entry(c, &pgpmgd->slots[i], &now);
 		imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
 		break;
+	case IMSG_CTL_KEY:
+		ctl_key(c, imsg);
+		break;
 	default:
 		log_warnx("control: unknown request type %u", imsg->hdr.type);
 		ctl_error(c, "unknown request");
@@ -176,6 +276,7 @@ control_accept(int fd, short ev, void *arg)
 	}
 	memset(c, 0, sizeof(*c));
 	c->used = 1;
+	c->serial = ++client_serial;
 	if (imsgev_init(&c->iev, pgpmgd->base, cfd, ctl_msg, ctl_done, c) == -1) {
 		log_warn("control: imsgev_init");
 		close(cfd);

@@ -4,6 +4,7 @@
  * the supervision loop.  The parent never reads mail or network input; its
  * only untrusted inputs are its children's messages and pgpmgctl requests.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -114,6 +115,13 @@ main(int argc, char *argv[])
 		fatalx("must run as root");
 
 	pgpmgd_find_exec_dir(&d);
+	/*
+	 * Orphans of our children become ours: keyd's gpg-agent, which dies
+	 * with keyd, is then reaped by us, and nothing of the appliance is
+	 * left once pgpmgd has exited (children.c waits for them).
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		fatal("PR_SET_CHILD_SUBREAPER");
 	prepare_dirs();
 	if ((d.listen_smtp = listen_open(&d.conf.smtp_listen, err,
 	    sizeof(err))) == -1 ||

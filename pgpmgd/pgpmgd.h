@@ -9,12 +9,15 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
 #include <time.h>
 
 #include "common/config.h"
 #include "common/proc.h"
 #include "common/sandbox.h"
 #include "imsg/imsg_event.h"
+
+struct imsg;
 
 /* Restart back-off for cryptod workers: the first restart is immediate,
  * each quick repeat doubles the delay up to the maximum; a worker that
@@ -78,6 +81,25 @@ int	listen_open(const struct conf_hostport *, char *err, size_t errlen);
 /* control.c */
 void	control_init(void);
 void	control_cleanup(void);
+/* keyd's answer to a client's key request (keyfwd.c); the client may be
+ * gone, or another in its slot (serial differs): then fd is closed. */
+void	control_key_reply(int client, uint64_t serial, uint32_t code,
+	    const char *text, int fd);
+
+/* keyfwd.c: key requests to keyd, keyd's keyring to the cryptod workers.
+ * Field bounds as keyd reads them. */
+#define KEYFWD_ARG_MAX		320
+#define KEYFWD_PASS_MAX		1024
+#define KEYFWD_TEXT_MAX		4096
+/* Largest key data pgpmgctl may hand over (keyd's bound). */
+#define KEYFWD_IMPORT_MAX	((uint64_t)1 << 20)
+int	keyfwd_request(int client, uint64_t serial, uint32_t op,
+	    const char *arg, const char *pass, int fd, char *err, size_t errlen);
+/* From keyd; -1: malformed (a protocol violation). */
+int	keyfwd_reply(struct imsg *);
+int	keyfwd_keyring(struct imsg *);
+void	keyfwd_keyd_gone(void);
+void	keyfwd_worker_ready(struct proc_slot *);
 
 /* procstat.c */
 struct procstat {

@@ -2,7 +2,9 @@
 # run.sh — what `make run` runs after the build: the embedded default.
 #
 # On first use it creates ./run/ (ignored by git):
-#   run/pgpmg.conf   the configuration, with absolute paths (never overwritten)
+#   run/pgpmg.conf   the configuration, with absolute paths (never overwritten;
+#                    a missing keyd-passphrase-file line is added)
+#   run/keyd.passphrase  keyd's master passphrase (pgpmgd makes it, root 0600)
 #   run/empty/       the empty chroot of the children (root:root 0755)
 #   run/tls/         a self-signed certificate for localhost (scripts/mkcert.sh)
 #   run/pgdata/      a private PostgreSQL 15 cluster (scripts/pg.sh), with its
@@ -114,6 +116,7 @@ write_conf() {
 
 	chroot $RUN/empty
 	keyd-home $RUN/keyd
+	keyd-passphrase-file $RUN/keyd.passphrase
 	cryptod-home $RUN/cryptod
 	web-root $REPO/webd/www
 	EOF
@@ -123,6 +126,14 @@ write_conf() {
 }
 
 [ -e "$CONF" ] || write_conf
+
+# A configuration written before keyd had a master passphrase would let
+# pgpmgd make it under /etc/pgpmg: keep the embedded default in ./run.
+if ! grep -q '^[[:space:]]*keyd-passphrase-file[[:space:]]' "$CONF"; then
+	printf '\n# the master passphrase of keyd (pgpmgd makes it, root 0600)\nkeyd-passphrase-file %s\n' \
+	    "$RUN/keyd.passphrase" >>"$CONF"
+	echo "run: added keyd-passphrase-file $RUN/keyd.passphrase to $CONF"
+fi
 
 mkdir -p -- "$RUN/empty"
 chown root:root -- "$RUN/empty"

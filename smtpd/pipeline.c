@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
+#include "smtpd/poison.h"
 #include "smtpd/relay.h"
 #include "smtpd/smtpd.h"
 
@@ -29,6 +30,7 @@
 struct pipe_group {
 	struct pipeline		*pipe;
 	int			 fd;
+	uint32_t		 flags;		/* GROUP_F_* */
 	uint64_t		 size;
 	size_t			*idx;
 	size_t			 n;
@@ -45,16 +47,26 @@ struct pipeline {
 	int			 worker;
 	uint32_t		 nrcpt;
 	int			 eightbit;
+	uint32_t		 flags;		/* JOB_F_* sent */
+	int			 fd;		/* the message (a dup), kept
+						   to send it again */
+	uint64_t		 size;
+	int			 have_digest;
+	struct poison_digest	 digest;
 	struct pipe_group	*groups;
 	size_t			 ngroups;
+	/* Per recipient: cryptod refused it (no message); its reply. */
+	struct smtp_reply	*refusal;
+	unsigned char		*refused;
 	int			 job_done;
 	size_t			 relays_pending;
 };
 
 static TAILQ_HEAD(, pipeline)	 pipelines = TAILQ_HEAD_INITIALIZER(pipelines);
 
+/* Forget what a job produced (the worker died, or the job is over). */
 static void
-pipeline_free(struct pipeline *p)
+pipeline_clear_output(struct pipeline *p)
 {
 	for (size_t i = 0; i < p->ngroups; i++) {
 		struct pipe_group *g = &p->groups[i];
@@ -65,6 +77,19 @@ pipeline_free(struct pipeline *p)
 		free(g->idx);
 	}
 	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
+	memset(p->refused, 0, p->nrcpt);
+}
+
+static void
+pipeline_free(struct pipeline *p)
+{
+	pipeline_clear_output(p);
+	if (p->fd != -1)
+		close(p->fd);
+	free(p->refusal);
+	free(p->refused);
 	TAILQ_REMOVE(&pipelines, p, entry);
 	free(p);
 }
@@ -127,36 +152,17 @@ pipeline_pick_worker(void)
 	return NULL;
 }
 
-void
-pipeline_start(struct session *s)
+/* The job to a worker: every recipient, then START with the message. */
+static void
+pipeline_send(struct pipeline *p, struct child_peer *w)
 {
-	struct child_peer	*w;
-	struct pipeline		*p;
-	struct ibuf		*b;
-	uint32_t		 flags = 0;
-	int			 fd;
+	struct session	*s = p->s;
+	struct ibuf	*b;
+	uint32_t	 flags = p->flags;
+	int		 fd;
 
-	if ((w = pipeline_pick_worker()) == NULL) {
-		log_warnx("session %llu: no cryptod worker available",
-		    (unsigned long long)s->id);
-		session_reply(s, 451, "4.3.0",
-		    "no crypto worker available, try again later");
-		session_resume(s);
-		return;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		session_reply(s, 451, "4.3.0", "out of memory");
-		session_resume(s);
-		return;
-	}
-	p->s = s;
 	p->job = ++smtpd->next_job_id;
 	p->worker = w->instance;
-	p->nrcpt = (uint32_t)s->env.nrcpt;
-	p->eightbit = s->data.eightbit;
-	TAILQ_INSERT_TAIL(&pipelines, p, entry);
-	s->pipe = p;
-
 	for (size_t i = 0; i < s->env.nrcpt; i++) {
 		if ((b = imsg_create(&w->iev.ibuf, IMSG_SMTPD_JOB_RCPT, 0, -1,
 		    8 + strlen(s->env.rcpts[i].addr) + 1)) == NULL ||
@@ -167,13 +173,11 @@ pipeline_start(struct session *s)
 	}
 	if (s->env.smtputf8)
 		flags |= JOB_F_SMTPUTF8;
-	if (s->data.eightbit)
+	if (p->eightbit)
 		flags |= JOB_F_8BIT;
-	/* The sealed spool goes to cryptod: imsg owns and closes our fd. */
-	fd = s->spool.fd;
-	s->spool.fd = -1;
-	spool_discard(&s->spool);
-	s->data_open = 0;
+	/* imsg owns and closes the fd it sends: send a dup of ours. */
+	if ((fd = dup(p->fd)) == -1)
+		fatal("dup");
 	if ((b = imsg_create(&w->iev.ibuf, IMSG_SMTPD_JOB_START, 0, fd,
 	    8 + strlen(s->env.mail_from) + 1 + 8)) == NULL ||
 	    imsg_add_u64(b, p->job) == -1 ||
@@ -182,6 +186,52 @@ pipeline_start(struct session *s)
 		fatal("compose JOB_START");
 	imsg_close(&w->iev.ibuf, b);
 	imsgev_update(&w->iev);
+}
+
+void
+pipeline_start(struct session *s)
+{
+	struct child_peer	*w;
+	struct pipeline		*p;
+
+	if ((w = pipeline_pick_worker()) == NULL) {
+		log_warnx("session %llu: no cryptod worker available",
+		    (unsigned long long)s->id);
+		session_reply(s, 451, "4.3.0",
+		    "no crypto worker available, try again later");
+		session_resume(s);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->refusal = calloc(s->env.nrcpt, sizeof(*p->refusal))) == NULL ||
+	    (p->refused = calloc(s->env.nrcpt, 1)) == NULL) {
+		if (p != NULL) {
+			free(p->refusal);
+			free(p);
+		}
+		session_reply(s, 451, "4.3.0", "out of memory");
+		session_resume(s);
+		return;
+	}
+	p->s = s;
+	p->nrcpt = (uint32_t)s->env.nrcpt;
+	p->eightbit = s->data.eightbit;
+	/* The sealed spool is ours now; the session forgets it. */
+	p->fd = s->spool.fd;
+	p->size = s->spool.size;
+	s->spool.fd = -1;
+	spool_discard(&s->spool);
+	s->data_open = 0;
+	TAILQ_INSERT_TAIL(&pipelines, p, entry);
+	s->pipe = p;
+	/* A message that killed workers before gets no more than its
+	 * permanent outcome (poison.h). */
+	if (poison_any() && poison_digest(p->fd, p->size, &p->digest) == 0) {
+		p->have_digest = 1;
+		if (poison_deaths(&p->digest) >= POISON_DEATHS)
+			p->flags |= JOB_F_POISON;
+	}
+	pipeline_send(p, w);
 }
 
 /* The client went away: forget the session; the job finishes alone. */
@@ -203,12 +253,13 @@ pipeline_group(struct pipeline *p, struct imsg *imsg)
 	struct pipe_group	*g;
 	unsigned char		*seen;
 	uint64_t		 job;
-	uint32_t		 n, v;
+	uint32_t		 n, v, flags;
 	int			 fd;
 
 	imsg_reader_init(&r, imsg);
-	if (imsg_read_u64(&r, &job) == -1 || imsg_read_u32(&r, &n) == -1 ||
-	    n == 0 || n > p->nrcpt)
+	if (imsg_read_u64(&r, &job) == -1 || imsg_read_u32(&r, &flags) == -1 ||
+	    (flags & ~(uint32_t)(GROUP_F_NOTICE | GROUP_F_8BIT)) != 0 ||
+	    imsg_read_u32(&r, &n) == -1 || n == 0 || n > p->nrcpt)
 		fatalx("malformed CRYPTOD_JOB_GROUP");
 	if (p->ngroups >= (size_t)p->nrcpt * PIPELINE_GROUPS_PER_RCPT)
 		fatalx("job %llu: too many groups", (unsigned long long)job);
@@ -222,6 +273,7 @@ pipeline_group(struct pipeline *p, struct imsg *imsg)
 	memset(g, 0, sizeof(*g));
 	g->pipe = p;
 	g->fd = fd;
+	g->flags = flags;
 	if ((g->idx = calloc(n, sizeof(*g->idx))) == NULL ||
 	    (seen = calloc(p->nrcpt, 1)) == NULL)
 		fatal("group");
@@ -274,6 +326,10 @@ pipeline_outcome_lmtp(struct pipeline *p, struct session *s)
 {
 	for (size_t i = 0; i < s->env.nrcpt; i++) {
 		const struct smtp_reply *fail = NULL;
+		if (p->refused[i]) {
+			session_reply_r(s, &p->refusal[i]);
+			continue;
+		}
 		for (size_t k = 0; k < p->ngroups; k++) {
 			struct pipe_group *pg = &p->groups[k];
 			for (size_t j = 0; j < pg->n; j++)
@@ -337,23 +393,74 @@ pipeline_submit(struct pipeline *p, size_t i)
 	g->req.nrcpt = g->n;
 	g->req.fd = g->fd;
 	g->req.size = g->size;
-	g->req.eightbit = p->eightbit;
+	g->req.eightbit = p->eightbit || (g->flags & GROUP_F_8BIT);
+	g->req.notice = (g->flags & GROUP_F_NOTICE) != 0;
 	g->req.done = pipeline_relay_done;
 	g->req.arg = g;
 	g->submitted = 1;
 	relay_submit(smtpd->relay, &g->req);
 }
 
+/* SMTP has one reply: any refused recipient refuses the message, and
+ * nothing is relayed (a temporary refusal wins, so all are retried). */
+static const struct smtp_reply *
+pipeline_smtp_refusal(const struct pipeline *p)
+{
+	const struct smtp_reply	*r = NULL;
+
+	for (uint32_t i = 0; i < p->nrcpt; i++)
+		if (p->refused[i] && (r == NULL || p->refusal[i].code < 500))
+			r = &p->refusal[i];
+	return r;
+}
+
 static void
 pipeline_relay_all(struct pipeline *p)
 {
-	if (!p->s->lmtp) {
+	struct session		*s = p->s;
+	const struct smtp_reply	*refusal;
+
+	if (!s->lmtp && (refusal = pipeline_smtp_refusal(p)) != NULL) {
+		pipeline_reply(p, refusal);
+		pipeline_free(p);
+		return;
+	}
+	if (p->ngroups == 0) {
+		/* LMTP, every recipient refused: nothing to relay. */
+		s->pipe = NULL;
+		p->s = NULL;
+		pipeline_outcome_lmtp(p, s);
+		pipeline_free(p);
+		session_resume(s);
+		return;
+	}
+	if (!s->lmtp) {
 		pipeline_submit(p, 0);
 		return;
 	}
 	p->relays_pending = p->ngroups;
 	for (size_t i = 0; i < p->ngroups; i++)
 		pipeline_submit(p, i);
+}
+
+static void
+pipeline_refuse(struct pipeline *p, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	const char		*enhanced, *text;
+	uint64_t		 job;
+	uint32_t		 idx, code;
+
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u64(&r, &job) == -1 || imsg_read_u32(&r, &idx) == -1 ||
+	    imsg_read_u32(&r, &code) == -1 ||
+	    imsg_read_string(&r, &enhanced, 15) == -1 ||
+	    imsg_read_string(&r, &text, SMTP_LINE_MAX - 16) == -1 ||
+	    imsg_reader_end(&r) == -1 || idx >= p->nrcpt || code < 400 ||
+	    code > 599 || p->refused[idx])
+		fatalx("malformed CRYPTOD_JOB_REFUSE");
+	p->refused[idx] = 1;
+	smtp_reply_set(&p->refusal[idx], (int)code, enhanced, "%s", text);
 }
 
 static void
@@ -375,16 +482,19 @@ pipeline_done(struct pipeline *p, struct imsg *imsg)
 	p->job_done = 1;
 	switch (outcome) {
 	case JOB_OK:
-		/* Every recipient must be answered for by some group. */
+		/* Every recipient must be answered for: by a group or by
+		 * a refusal, never both. */
 		if ((covered = calloc(p->nrcpt ? p->nrcpt : 1, 1)) == NULL)
 			fatal("covered");
 		for (size_t i = 0; i < p->ngroups; i++)
 			for (size_t j = 0; j < p->groups[i].n; j++)
 				covered[p->groups[i].idx[j]] = 1;
 		for (uint32_t i = 0; i < p->nrcpt; i++)
-			if (!covered[i])
-				fatalx("job %llu: recipient %u in no group",
-				    (unsigned long long)job, i);
+			if (covered[i] == p->refused[i])
+				fatalx("job %llu: recipient %u %s",
+				    (unsigned long long)job, i, covered[i] ?
+				    "both refused and in a group" :
+				    "in no group");
 		free(covered);
 		if (p->s == NULL) {
 			pipeline_free(p);
@@ -425,6 +535,9 @@ pipeline_job_msg(struct child *c, struct child_peer *peer, struct imsg *imsg)
 	case IMSG_CRYPTOD_JOB_GROUP:
 		pipeline_group(p, imsg);
 		break;
+	case IMSG_CRYPTOD_JOB_REFUSE:
+		pipeline_refuse(p, imsg);
+		break;
 	case IMSG_CRYPTOD_JOB_DONE:
 		pipeline_done(p, imsg);
 		break;
@@ -434,22 +547,43 @@ pipeline_job_msg(struct child *c, struct child_peer *peer, struct imsg *imsg)
 	}
 }
 
-/* A worker died: every job it had not finished gets a 4xx, and the
- * message stays in the client's queue for a retry. */
+/*
+ * A worker died: every job it had not finished gets a 4xx, and the
+ * message stays in the client's queue for a retry.  The death is counted
+ * against the message (poison.h); the one that makes it POISON_DEATHS is
+ * not answered 4xx but sent once more, marked, for its permanent outcome.
+ */
 void
 pipeline_worker_down(struct child *c, struct child_peer *peer)
 {
-	struct pipeline	*p, *next;
+	struct pipeline		*p, *next;
+	struct child_peer	*w;
+	unsigned		 deaths = 0;
 
 	(void)c;
 	if (peer->proc != PROC_CRYPTOD)
 		return;
+	peer->up = 0;		/* not a candidate for a job again */
 	for (p = TAILQ_FIRST(&pipelines); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
 		if (p->worker != peer->instance || p->job_done)
 			continue;
-		log_warnx("job %llu: cryptod#%d died while processing it",
-		    (unsigned long long)p->job, peer->instance);
+		if (!p->have_digest &&
+		    poison_digest(p->fd, p->size, &p->digest) == 0)
+			p->have_digest = 1;
+		if (p->have_digest)
+			deaths = poison_record(&p->digest);
+		log_warnx("job %llu: cryptod#%d died while processing it "
+		    "(%u time%s for this message)", (unsigned long long)p->job,
+		    peer->instance, deaths, deaths == 1 ? "" : "s");
+		if (p->s != NULL && deaths >= POISON_DEATHS &&
+		    !(p->flags & JOB_F_POISON) &&
+		    (w = pipeline_pick_worker()) != NULL) {
+			pipeline_clear_output(p);
+			p->flags |= JOB_F_POISON;
+			pipeline_send(p, w);
+			continue;
+		}
 		pipeline_fail(p, 451, "4.3.0",
 		    "message processing failed, try again later");
 		pipeline_free(p);

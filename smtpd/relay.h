@@ -91,6 +91,9 @@ struct relay_request {
 						 * not dot-stuffed */
 	uint64_t		 size;		/* bytes in fd */
 	int			 eightbit;	/* it has bytes >= 0x80 */
+	int			 notice;	/* the gateway's own notice:
+						 * MAIL FROM:<>, no DSN
+						 * parameters */
 	void			(*done)(struct relay_request *,
 				    const struct relay_result *);
 	void			*arg;

@@ -163,8 +163,8 @@ relay_format_mail(const struct relay_session *s,
 	unsigned		 caps = s->caps.flags;
 	size_t			 len = 0;
 
-	if (relay_cat(buf, size, &len, "MAIL FROM:<%s>", env->mail_from) ==
-	    -1)
+	if (relay_cat(buf, size, &len, "MAIL FROM:<%s>",
+	    req->notice ? "" : env->mail_from) == -1)
 		return -1;
 	if ((caps & RELAY_CAP_SIZE) && relay_cat(buf, size, &len,
 	    " SIZE=%llu", (unsigned long long)req->size) == -1)
@@ -175,7 +175,7 @@ relay_format_mail(const struct relay_session *s,
 	if ((env->smtputf8 || utf8) && (caps & RELAY_CAP_SMTPUTF8) &&
 	    relay_cat(buf, size, &len, " SMTPUTF8") == -1)
 		return -1;
-	if (caps & RELAY_CAP_DSN) {
+	if ((caps & RELAY_CAP_DSN) && !req->notice) {
 		if (env->ret != RET_NONE && relay_cat(buf, size, &len,
 		    " RET=%s", env->ret == RET_FULL ? "FULL" : "HDRS") == -1)
 			return -1;
@@ -188,13 +188,14 @@ relay_format_mail(const struct relay_session *s,
 
 static int
 relay_format_rcpt(const struct relay_session *s,
-    const struct envelope_rcpt *rc, char *buf, size_t size)
+    const struct relay_request *req, const struct envelope_rcpt *rc,
+    char *buf, size_t size)
 {
 	size_t	 len = 0;
 
 	if (relay_cat(buf, size, &len, "RCPT TO:<%s>", rc->addr) == -1)
 		return -1;
-	if (s->caps.flags & RELAY_CAP_DSN) {
+	if ((s->caps.flags & RELAY_CAP_DSN) && !req->notice) {
 		if (rc->notify & NOTIFY_NEVER) {
 			if (relay_cat(buf, size, &len, " NOTIFY=NEVER") == -1)
 				return -1;
@@ -237,7 +238,7 @@ relay_txn_format(struct relay_session *s, int utf8)
 	for (i = 0; i < req->nrcpt; i++) {
 		rc = &env->rcpts[req->rcpt_idx[i]];
 		if (!relay_text_ok(rc->addr, 1) || !relay_text_ok(rc->orcpt, 0) ||
-		    relay_format_rcpt(s, rc, line, sizeof(line)) == -1 ||
+		    relay_format_rcpt(s, req, rc, line, sizeof(line)) == -1 ||
 		    evbuffer_add(s->cmds, line, strlen(line)) == -1)
 			return -1;
 	}

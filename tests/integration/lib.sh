@@ -48,6 +48,7 @@ tls-key $ENV_DIR/tls/key.pem
 database "host=$ENV_DIR/pgsock dbname=pgpmg user=_pgpmg_policyd"
 chroot $ENV_DIR/empty
 keyd-home $ENV_DIR/keyd
+keyd-passphrase-file $ENV_DIR/keyd.passphrase
 cryptod-home $ENV_DIR/cryptod
 web-root $ENV_DIR/www
 cryptod-workers ${WORKERS:-2}
@@ -130,3 +131,86 @@ cleanup_env() {
 	stop_appliance
 	[ -n "${ENV_DIR:-}" ] && rm -rf "$ENV_DIR"
 }
+
+# ---- keyd (test_keyd*.sh)
+# keyd_setup, after new_env: $T, a scratch directory for gpg homes and key
+# files (cleaned by keyd_cleanup), $KH keyd's home, $EXTRA the restricted
+# agent socket; ctl and its variables exported for `bash -c` checks.
+keyd_setup() {
+	T=$(mktemp -d /tmp/pgpmg-keyd.XXXXXX)
+	chmod 0755 "$T"
+	mkdir -m 0700 "$T/pub"
+	KH=$ENV_DIR/keyd
+	EXTRA=$ENV_DIR/cryptod/agent/S.gpg-agent.extra
+	export BIN CONF T KH EXTRA
+	export -f ctl
+}
+
+# Stop the agents gpg started in scratch homes, remove the scratch.
+keyd_cleanup() {
+	local h
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	for h in "$T"/*/; do
+		[ -e "$h/S.gpg-agent" ] && gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
+	done
+	rm -rf "$T"
+}
+
+# Run a command as a pgpmg user: its uid, its group, no other group.
+as_user() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+}
+as_cryptod() { as_user _pgpmg_cryptod "$@"; }
+export -f as_user as_cryptod
+
+# Keys from outside, made in $1 (a scratch home with its own agent):
+# dave (public, armoured) and erin (public, binary) of example.org; carol
+# (a key pair of example.com, passphrase in carol.pw) and frank (a key
+# pair of example.org, frank.pw).  Sets DAVE, ERIN, CAROL, FRANK.
+keyd_make_keys() {
+	local d=$1 h=$1/outside n
+	mkdir -m 0700 "$h"
+	echo "carol's passphrase" >"$d/carol.pw"
+	echo "frank's passphrase" >"$d/frank.pw"
+	echo "not carol's passphrase" >"$d/wrong.pw"
+	for n in "Dave <dave@example.org>:" "Erin <erin@example.org>:" \
+	    "Carol <carol@example.com>:$d/carol.pw" "Frank <frank@example.org>:$d/frank.pw"; do
+		gpg --homedir "$h" --batch --pinentry-mode loopback \
+		    --passphrase "$(cat "${n#*:}" 2>/dev/null)" \
+		    --quick-gen-key "${n%%:*}" ed25519 sign,cert 1y 2>/dev/null
+		local f
+		f=$(gpg --homedir "$h" --with-colons -k "${n%%:*}" 2>/dev/null |
+		    awk -F: '/^fpr/ { print $10; exit }')
+		gpg --homedir "$h" --batch --pinentry-mode loopback \
+		    --passphrase "$(cat "${n#*:}" 2>/dev/null)" \
+		    --quick-add-key "$f" cv25519 encr 1y 2>/dev/null
+	done
+	fpr_of() { gpg --homedir "$h" --with-colons -k "$1" 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'; }
+	DAVE=$(fpr_of dave@example.org); ERIN=$(fpr_of erin@example.org)
+	CAROL=$(fpr_of carol@example.com); FRANK=$(fpr_of frank@example.org)
+	gpg --homedir "$h" -a --export "$DAVE" >"$d/dave.asc"
+	gpg --homedir "$h" --export "$ERIN" >"$d/erin.gpg"
+	gpg --homedir "$h" --batch --pinentry-mode loopback --passphrase-file "$d/carol.pw" \
+	    -a --export-secret-keys "$CAROL" >"$d/carol.sec.asc"
+	gpg --homedir "$h" --batch --pinentry-mode loopback --passphrase-file "$d/frank.pw" \
+	    -a --export-secret-keys "$FRANK" >"$d/frank.sec.asc"
+	gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
+	export DAVE ERIN CAROL FRANK
+}
+
+# A copy of keyd's home that root's own gpg (and agent) may use.
+keyd_copy_home() {
+	cp -r "$KH" "$1"
+	rm -f "$1"/S.* "$1/gpg.conf" "$1/gpg-agent.conf"
+	chmod 0700 "$1"
+}
+
+# Sign with a key through keyd's agent, as keyd's user, on the standard
+# socket, with the pinentry cancelled: it works only when keyd preset the
+# passphrase.
+keyd_sign_as_keyd() {
+	echo x | as_user _pgpmg_keyd gpg --homedir "$KH" --batch --pinentry-mode cancel \
+	    -u "$1" --sign >/dev/null 2>&1
+}
+export -f keyd_sign_as_keyd

@@ -43,6 +43,7 @@ split_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 		b = imsg_create(&p->iev.ibuf, IMSG_CRYPTOD_JOB_GROUP, 0,
 		    dup(fd), 16);
 		imsg_add_u64(b, id);
+		imsg_add_u32(b, 0);	/* GROUP_F_* */
 		imsg_add_u32(b, 1);
 		imsg_add_u32(b, i);
 		imsg_close(&p->iev.ibuf, b);
@@ -59,7 +60,23 @@ split_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 	nrcpt = 0;
 }
 
-static const struct child_ops split_ops = { .peer_msg = split_msg };
+/* The key store keyd publishes is of no use to a splitter. */
+static void
+split_parent_msg(struct child *c, struct imsg *imsg)
+{
+	int	 fd;
+
+	(void)c;
+	if (imsg->hdr.type != IMSG_PARENT_KEYRING)
+		fatalx("split: unexpected message from the parent");
+	if ((fd = imsg_get_fd(imsg)) != -1)
+		close(fd);
+}
+
+static const struct child_ops split_ops = {
+	.peer_msg = split_msg,
+	.parent_msg = split_parent_msg,
+};
 
 int
 main(int argc, char *argv[])
