@@ -83,6 +83,12 @@ main(int argc, char *argv[])
 	keep[2] = k.extra_fd;
 	keep[3] = k.pin_fd;
 	sandbox_enter(PROC_KEYD, &view, keep, 4, &c.sandbox);
+	/* gpg-agent runs this binary as its pinentry, as our user: if that
+	 * user cannot reach it, say so now, not at the first decryption. */
+	if (access(k.self_exe, X_OK) == -1)
+		fatal("%s: %s must be able to run it (gpg-agent's pinentry): "
+		    "every directory above it needs o+x", k.self_exe,
+		    proc_user(PROC_KEYD));
 	child_run(&c, &keyd_ops);
 	fatalx("exited event loop");
 }

@@ -48,12 +48,13 @@ run_tap() {
 	local name=$1 script=$2 out rc p f
 	out="$log_dir/${name//\//_}.log"
 	echo "== $name"
+	SECONDS=0
 	bash "$script" >"$out" 2>&1
 	rc=$?
 	p=$(grep -c '^ok' "$out")
 	f=$(grep -c '^not ok' "$out")
 	grep -E '^not ok' "$out" | sed 's/^/   /'
-	echo "   $p ok, $f not ok"
+	echo "   $p ok, $f not ok (${SECONDS}s)"
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 		suites_failed+=("$name")
@@ -70,6 +71,21 @@ for t in build-asan/tests/unit/test_*; do
 done
 [ -x build/tests/sandbox/test_sandbox ] &&
 	run_criterion sandbox build/tests/sandbox/test_sandbox
+# The children run as their own users, and gpg-agent runs keyd, as
+# _pgpmg_keyd, as its pinentry: like an installed appliance, the binaries
+# must be reachable by those users.  A checkout in a private directory
+# (mktemp -d makes 0700) is not, so the suites then run from a copy.
+bin_copy=
+if ! runuser -u _pgpmg_keyd -- test -x build/keyd 2>/dev/null; then
+	bin_copy=$(mktemp -d /tmp/pgpmg-bin.XXXXXX)
+	chmod 0755 "$bin_copy"
+	mkdir -p "$bin_copy/tests/integration"
+	cp build/pgpmgd build/pgpmgctl build/smtpd build/cryptod build/keyd \
+	    build/policyd build/webd "$bin_copy/"
+	cp build/tests/integration/* "$bin_copy/tests/integration/"
+	export PGPMG_BIN=$bin_copy
+	echo "(integration suites run from a copy of build/ in $bin_copy)"
+fi
 for t in build/tests/integration/test_*; do
 	[ -x "$t" ] && run_criterion "integration/$(basename "$t")" "$t"
 done
@@ -90,6 +106,7 @@ for t in build-fuzz/fuzz_*; do
 	fi
 done
 
+[ -n "$bin_copy" ] && rm -rf "$bin_copy"
 if [ "${#suites_failed[@]}" -ne 0 ]; then
 	echo "failed suites: ${suites_failed[*]} (logs in $log_dir)"
 else
