@@ -466,6 +466,46 @@ Test(mime, unclosed_inner_ends_at_parent_delimiter)
 	same();
 }
 
+Test(mime, parent_delimiter_takes_the_line_end)
+{
+	/* An inner delimiter right before the parent's: the parent's takes
+	 * the line end, and the inner part opened there is empty. */
+	load("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	    "--o\r\n"
+	    "Content-Type: multipart/mixed; boundary=i\r\n\r\n"
+	    "--i\r\n"
+	    "X: in a header\r\n"
+	    "--o\r\n"
+	    "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	    "--o\r\n"
+	    "--o--\r\n");
+	cr_assert_eq(msg->nparts, 5);
+	cr_assert_eq(nth(2)->nfields, 1);
+	cr_assert_eq(nth(2)->fields[0].raw_len, strlen("X: in a header"));
+	cr_assert_eq(nth(2)->body_off, nth(2)->end);
+	/* The same boundary inside: the outer one always wins. */
+	cr_assert_eq(nth(3)->parent, msg->root);
+	cr_assert_null(nth(3)->child);
+	cr_assert_eq(nth(4)->parent, msg->root);
+	cr_assert_eq(nth(4)->off, nth(4)->end);
+	cr_assert(msg->root->closed);
+	same();
+	load("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	    "--o\r\n"
+	    "Content-Type: multipart/mixed; boundary=i\r\n\r\n"
+	    "--i\r\n"
+	    "--o--\r\n");
+	cr_assert_eq(msg->nparts, 3);
+	cr_assert_eq(nth(2)->off, nth(2)->end);
+	cr_assert_eq(nth(1)->end, nth(2)->end);
+	same();
+	/* A boundary that ends in white space is no usable boundary. */
+	load("Content-Type: multipart/mixed; boundary=\"b \"\r\n\r\n"
+	    "--b \r\n\r\nx\r\n--b --\r\n");
+	cr_assert_eq(msg->nparts, 1);
+	same();
+}
+
 Test(mime, header_forms)
 {
 	/* No blank line: all header, empty body. */
