@@ -412,6 +412,11 @@ in_process(struct cryptod *cd, struct message *m, struct spool *sp,
 	int			 rc;
 
 	memset(res, 0, sizeof(*res));
+	if (m->mime == NULL && m->mime_err == MIME_E_NOMEM) {
+		job_err_set(err, 451, "4.3.0", "out of memory, try again "
+		    "later");
+		return -1;
+	}
 	if (m->mime == NULL) {
 		job_err_set(err, 554, "5.6.0", "message refused: %s",
 		    mime_strerror(m->mime_err));

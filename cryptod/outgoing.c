@@ -186,6 +186,11 @@ static int
 out_prepare(struct cryptod *cd, struct message *m, int protect,
     struct inner *in, struct job_err *err)
 {
+	if (m->mime == NULL && m->mime_err == MIME_E_NOMEM) {
+		job_err_set(err, 451, "4.3.0", "out of memory, try again "
+		    "later");
+		return -1;
+	}
 	if (m->mime == NULL) {
 		job_err_set(err, 554, "5.6.0", "message cannot be signed or "
 		    "encrypted: %s", mime_strerror(m->mime_err));

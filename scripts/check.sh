@@ -98,7 +98,16 @@ for t in build-fuzz/fuzz_*; do
 	[ -x "$t" ] || continue
 	name="fuzz/$(basename "$t")"
 	echo "== $name"
-	if "$t" -runs=20000 -seed=1 >"$log_dir/$(basename "$t").log" 2>&1; then
+	# Seeds, if any, from a scratch copy: libFuzzer writes what it finds
+	# into its first corpus directory, and the checkout must stay clean.
+	seeds=tests/fuzz/corpus/$(basename "$t" | sed 's/^fuzz_//')
+	corpus=()
+	if [ -d "$seeds" ]; then
+		corpus=("$log_dir/corpus-$(basename "$t")")
+		cp -r "$seeds" "${corpus[0]}"
+	fi
+	if "$t" -runs=20000 -seed=1 "${corpus[@]}" \
+	    >"$log_dir/$(basename "$t").log" 2>&1; then
 		passed=$((passed + 1)); echo "   ok (20000 runs)"
 	else
 		failed=$((failed + 1)); suites_failed+=("$name")

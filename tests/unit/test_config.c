@@ -524,6 +524,51 @@ Test(config, cryptod_workers)
 	    "pgpmg.conf:1: cryptod-workers: \"\" is not a number");
 }
 
+Test(config, crypto_keys)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.key_algorithm, CONF_KEY_ED25519);
+	cr_expect_eq(conf.key_lifetime, 730);
+	cr_expect_eq(conf.crypto_max_output, (uint64_t)256 << 20);
+	cr_expect_eq(conf.protected_headers, 1);
+	cr_expect_eq(conf.n_inline_pgp, 0);
+	cr_expect_str_eq(conf.keyd_passphrase_file, "/etc/pgpmg/keyd.passphrase");
+	conf_free(&conf);
+
+	cr_assert_eq(parse("key-algorithm rsa3072\nkey-lifetime 365\n"
+	    "crypto-max-output 1048576\nprotected-headers no\n"
+	    "internal-domain example.com\n"
+	    "inline-pgp Old@Partner.Example\ninline-pgp legacy.example\n",
+	    &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.key_algorithm, CONF_KEY_RSA3072);
+	cr_expect_eq(conf.key_lifetime, 365);
+	cr_expect_eq(conf.crypto_max_output, 1048576);
+	cr_expect_eq(conf.protected_headers, 0);
+	cr_expect(conf_wants_inline_pgp(&conf, "old@partner.example"));
+	cr_expect(conf_wants_inline_pgp(&conf, "anyone@LEGACY.example"));
+	cr_expect(!conf_wants_inline_pgp(&conf, "new@partner.example"));
+	cr_expect(!conf_wants_inline_pgp(&conf, "x@sub.legacy.example"));
+	cr_expect(conf_is_internal_address(&conf, "a@Example.COM"));
+	cr_expect(!conf_is_internal_address(&conf, "a@example.org"));
+	cr_expect(!conf_is_internal_address(&conf, "example.com"));
+	conf_free(&conf);
+
+	expect_error("key-algorithm dsa\n", "pgpmg.conf:1: key-algorithm: "
+	    "expected ed25519 or rsa3072, not \"dsa\"");
+	expect_error("protected-headers maybe\n", "pgpmg.conf:1: "
+	    "protected-headers: expected yes or no, not \"maybe\"");
+	expect_error("crypto-max-output 1000\n", "pgpmg.conf:1: "
+	    "crypto-max-output: 1000 out of range 1048576..17179869184");
+	expect_error("key-lifetime 0\n",
+	    "pgpmg.conf:1: key-lifetime: 0 out of range 1..36500");
+	expect_error("inline-pgp @\n", "pgpmg.conf:1: inline-pgp: \"@\" is "
+	    "neither an address nor a domain");
+	expect_error("inline-pgp a@b@\n", "pgpmg.conf:1: inline-pgp: "
+	    "\"a@b@\" is neither an address nor a domain");
+}
+
 Test(config, line_length)
 {
 	struct pgpmg_conf	 conf;
