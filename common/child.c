@@ -229,9 +229,13 @@ child_peer_attach(struct child *c, struct imsg *imsg)
 		fatalx("peer %s#%u out of range", proc_name(proc), instance);
 
 	if ((p = child_peer_find(c, (enum proc_id)proc, (int)instance)) != NULL) {
-		/* Only a restarted cryptod worker may replace a channel. */
+		/* Only a restarted cryptod worker may replace a channel.
+		 * The old one may not have reported its end yet: what was
+		 * in flight on it is lost all the same. */
 		if (proc != PROC_CRYPTOD)
 			fatalx("peer %s already set", proc_name(proc));
+		if (p->up && c->ops != NULL && c->ops->peer_down != NULL)
+			c->ops->peer_down(c, p);
 		child_peer_close(p);
 	} else {
 		for (size_t i = 0; p == NULL && i < CHILD_MAX_PEERS; i++)

@@ -56,6 +56,8 @@ spool_write(struct spool *sp, const void *data, size_t len)
 {
 	const unsigned char	*p = data;
 
+	if (sp->error || sp->buf == NULL)
+		return -1;
 	sp->size += len;
 	while (len > 0) {
 		size_t n = SPOOL_BUFSIZE - sp->buflen;
@@ -65,8 +67,10 @@ spool_write(struct spool *sp, const void *data, size_t len)
 		sp->buflen += n;
 		p += n;
 		len -= n;
-		if (sp->buflen == SPOOL_BUFSIZE && spool_flush(sp) == -1)
+		if (sp->buflen == SPOOL_BUFSIZE && spool_flush(sp) == -1) {
+			sp->error = 1;
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -76,7 +80,7 @@ spool_seal(struct spool *sp)
 {
 	int	 rc = 0;
 
-	if (spool_flush(sp) == -1 ||
+	if (sp->error || sp->buf == NULL || spool_flush(sp) == -1 ||
 	    fcntl(sp->fd, F_ADD_SEALS, SPOOL_SEALS) == -1)
 		rc = -1;
 	free(sp->buf);

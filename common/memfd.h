@@ -18,11 +18,15 @@ struct spool {
 	uint64_t	 size;		/* bytes written so far */
 	size_t		 buflen;
 	unsigned char	*buf;		/* SPOOL_BUFSIZE */
+	int		 error;		/* a write failed: the spool is
+					   incomplete and cannot be sealed */
 };
 
 int	spool_open(struct spool *, const char *name);
+/* -1 once any write failed (sticky: later writes fail too). */
 int	spool_write(struct spool *, const void *, size_t);
-/* Flush and seal; the fd stays open and owned by the spool. */
+/* Flush and seal; -1 if any write failed.  The fd stays open and owned
+ * by the spool. */
 int	spool_seal(struct spool *);
 /* Close without sealing (an aborted transaction). */
 void	spool_discard(struct spool *);

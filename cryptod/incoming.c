@@ -2,12 +2,23 @@
  * Incoming mail; see incoming.h.
  *
  * Three forms are understood: PGP/MIME encrypted (RFC 3156 4, signed
- * inside or not), PGP/MIME signed (RFC 3156 5; found anywhere in the tree,
- * since lists wrap signed mail in a multipart/mixed with their footer), and
- * inline PGP: armoured blocks in text/plain parts, in any transfer encoding
+ * inside or not), PGP/MIME signed (RFC 3156 5), and inline PGP: armoured
+ * blocks in a message that is one text/plain part, in any transfer encoding
  * and any charset iconv knows (the part becomes UTF-8 when a block in it
  * was decrypted).
+ *
+ * What we write is what a reader will trust, so:
+ * - inline blocks are decrypted only when the whole message is one
+ *   text/plain part: decrypting a block among attacker-chosen HTML parts
+ *   would hand the plaintext to the EFAIL "direct exfiltration" trick;
+ * - a signature that covers only part of the message (a signed part inside
+ *   a multipart, a cleartext-signed block among other text) says so with
+ *   "scope=part";
+ * - decrypted content is re-encoded to 7 bit like outgoing mail, and inner
+ *   header fields with a bare CR, a NUL or an overlong line are dropped, so
+ *   decryption cannot smuggle a header field or break the relay's SMTP.
  */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,46 +38,42 @@ is_type(const struct mime_part *p, const char *type, const char *subtype)
 }
 
 static void
-result_sigs(struct in_result *res, const struct pgp_result *r)
+result_sigs(struct in_result *res, const struct pgp_result *r, int partial)
 {
-	for (size_t i = 0; i < r->nsigs && res->nsigs < PGP_MAX_SIGS; i++)
-		res->sigs[res->nsigs++] = r->sigs[i];
+	for (size_t i = 0; i < r->nsigs && res->nsigs < PGP_MAX_SIGS; i++) {
+		res->sigs[res->nsigs] = r->sigs[i];
+		res->sigs[res->nsigs++].partial = partial;
+	}
 }
 
 static void
-result_failed(struct in_result *res, const struct pgp_result *r)
+result_bad_sig(struct in_result *res, int partial)
+{
+	if (res->nsigs < PGP_MAX_SIGS) {
+		memset(&res->sigs[res->nsigs], 0, sizeof(res->sigs[0]));
+		res->sigs[res->nsigs].state = PGP_SIG_BAD;
+		res->sigs[res->nsigs++].partial = partial;
+	}
+}
+
+static void
+result_failed(struct in_result *res, const char *why, const char *detail)
 {
 	res->dec = IN_DEC_FAILED;
-	snprintf(res->reason, sizeof(res->reason), "%s", r->too_big ?
-	    "decrypted content above the size limit" : r->error);
+	snprintf(res->reason, sizeof(res->reason), "%s%s%s", why,
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 }
 
 static void
-result_decrypted(struct in_result *res, const struct pgp_result *r)
+result_decrypted(struct in_result *res, const struct pgp_result *r,
+    int partial)
 {
 	if (res->dec != IN_DEC_FAILED)
 		res->dec = IN_DEC_OK;
-	for (size_t i = 0; i < r->nrcpt && res->nkeyid < PGP_MAX_SIGS; i++)
-		memcpy(res->keyid[res->nkeyid++], r->rcpt_keyid[i],
-		    sizeof(res->keyid[0]));
-	result_sigs(res, r);
-}
-
-/* LF to CRLF, for decrypted MIME entities written with Unix line ends. */
-static int
-canonical_crlf(const struct buf *in, struct buf *out)
-{
-	size_t	 run = 0;
-
-	for (size_t i = 0; i < in->len; i++) {
-		if (in->data[i] != '\n' || (i > 0 && in->data[i - 1] == '\r'))
-			continue;
-		buf_add(out, in->data + run, i - run);
-		buf_addc(out, '\r');
-		run = i;
-	}
-	buf_add(out, in->data + run, in->len - run);
-	return buf_failed(out) ? -1 : 0;
+	if (res->ndec < IN_MAX_BLOCKS)
+		memcpy(res->dec_key[res->ndec++], r->dec_key,
+		    sizeof(res->dec_key[0]));
+	result_sigs(res, r, partial);
 }
 
 /* ------------------------------------------------------------ headers */
@@ -77,33 +84,48 @@ spool_str(struct spool *sp, const char *s)
 	return spool_write(sp, s, strlen(s));
 }
 
+/* Only what may stand in an addr-spec or a fingerprint goes into our
+ * fields; a user ID is the key owner's text, not ours. */
+static void
+copy_token(char *out, size_t len, const char *in, const char *allowed)
+{
+	size_t	 o = 0;
+
+	for (; in != NULL && *in != '\0' && o + 1 < len; in++)
+		if (isalnum((unsigned char)*in) || strchr(allowed, *in))
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
 /* Our result fields, first in the header. */
 static void
 write_results(struct cryptod *cd, struct spool *sp,
     const struct in_result *res)
 {
 	static const char *const dec[] = { "none", "ok", "failed" };
-	char		 line[512];
+	char		 line[512], reason[200], fpr[PGP_FPR_MAX + 1], addr[257];
 
-	if (res->dec == IN_DEC_FAILED)
+	if (res->dec == IN_DEC_FAILED) {
+		/* gpg's text: printable ASCII only, never a line end. */
+		copy_token(reason, sizeof(reason), res->reason,
+		    " .,:;()'-_/=+<>@[]");
 		snprintf(line, sizeof(line), "X-PGPMG-Decryption: failed "
-		    "(%s)\r\n", res->reason);
-	else
+		    "(%s)\r\n", reason);
+	} else
 		snprintf(line, sizeof(line), "X-PGPMG-Decryption: %s\r\n",
 		    dec[res->dec]);
-	/* A reason from gpg could hold a line end: never split a field. */
-	for (char *c = line; c[2] != '\0'; c++)
-		if (*c == '\r' || *c == '\n')
-			*c = ' ';
 	spool_str(sp, line);
 	for (size_t i = 0; i < res->nsigs; i++) {
 		const struct pgp_sig *s = &res->sigs[i];
-		const char *addr = keystore_addr_of(&cd->keys, s->fpr);
 
+		copy_token(fpr, sizeof(fpr), s->fpr, "");
+		copy_token(addr, sizeof(addr), keystore_addr_of(&cd->keys,
+		    s->fpr), ".!#$%&'*+-/=?^_`{|}~@");
 		snprintf(line, sizeof(line), "X-PGPMG-Signature: %s; "
-		    "fingerprint=%s%s%s\r\n", pgp_sigstate_name(s->state),
-		    s->fpr[0] != '\0' ? s->fpr : "unknown",
-		    addr != NULL ? "; address=" : "", addr != NULL ? addr : "");
+		    "fingerprint=%s%s%s%s\r\n", pgp_sigstate_name(s->state),
+		    fpr[0] != '\0' ? fpr : "unknown",
+		    addr[0] != '\0' ? "; address=" : "", addr,
+		    s->partial ? "; scope=part" : "");
 		spool_str(sp, line);
 	}
 }
@@ -114,15 +136,22 @@ static void
 write_fields(struct spool *sp, const struct mime_part *root, int content,
     const struct mime_field *subject)
 {
+	int	 subject_done = 0;
+
 	for (size_t i = 0; i < root->nfields; i++) {
 		const struct mime_field *f = &root->fields[i];
 
 		if (hdr_is_ours(f) || (!content && hdr_is_content(f)))
 			continue;
-		if (subject != NULL && hdr_is(f, "Subject"))
+		if (subject != NULL && hdr_is(f, "Subject")) {
+			if (subject_done++)
+				continue;
 			f = subject;
+		}
 		spool_write(sp, f->raw, f->raw_len);
 	}
+	if (subject != NULL && !subject_done)
+		spool_write(sp, subject->raw, subject->raw_len);
 }
 
 int
@@ -152,47 +181,38 @@ pgpmime_decrypt(struct cryptod *cd, struct message *m, struct buf *plain,
 	struct mime_part	*root = m->mime->root, *data;
 	struct pgp_sink		 sink;
 	struct pgp_result	 r;
-	struct buf		 armour, raw;
+	struct buf		 armour;
 	int			 rc;
 
 	if ((data = root->child) == NULL || (data = data->next) == NULL) {
-		res->dec = IN_DEC_FAILED;
-		snprintf(res->reason, sizeof(res->reason),
-		    "multipart/encrypted without its data part");
+		result_failed(res, "multipart/encrypted without its "
+		    "data part", NULL);
 		return -1;
 	}
 	buf_init(&armour, cd->conf->crypto_max_output);
-	buf_init(&raw, cd->conf->crypto_max_output);
 	if (mime_decode_body(m->mime, data, &armour) == -1) {
 		buf_free(&armour);
-		res->dec = IN_DEC_FAILED;
-		snprintf(res->reason, sizeof(res->reason), "too large");
+		result_failed(res, "too large", NULL);
 		return -1;
 	}
-	pgp_sink_buf(&sink, &raw, cd->conf->crypto_max_output);
+	pgp_sink_buf(&sink, plain, cd->conf->crypto_max_output);
 	rc = pgp_decrypt(&cd->pgp, armour.data != NULL ? armour.data : "",
 	    armour.len, &sink, &r);
 	buf_free(&armour);
 	if (rc == -1) {
-		result_failed(res, &r);
-		buf_free(&raw);
+		result_failed(res, r.too_big ?
+		    "decrypted content above the size limit" : r.error, NULL);
 		return -1;
 	}
-	result_decrypted(res, &r);
-	rc = canonical_crlf(&raw, plain);
-	buf_free(&raw);
-	if (rc == -1) {
-		res->dec = IN_DEC_FAILED;
-		snprintf(res->reason, sizeof(res->reason), "too large");
-	}
-	return rc;
+	result_decrypted(res, &r, 0);
+	return 0;
 }
 
 /* Verify a multipart/signed: its first part's exact bytes against the
  * signature in its second. */
 static void
 pgpmime_verify(struct cryptod *cd, const struct mime_msg *mm,
-    const struct mime_part *signedp, struct in_result *res)
+    const struct mime_part *signedp, struct in_result *res, int partial)
 {
 	const struct mime_part	*content = signedp->child, *sigp;
 	struct pgp_result	 r;
@@ -206,9 +226,9 @@ pgpmime_verify(struct cryptod *cd, const struct mime_msg *mm,
 	    pgp_verify_detached(&cd->pgp, mm->data + content->off,
 	    content->end - content->off, sig.data != NULL ? sig.data : "",
 	    sig.len, &r) == 0)
-		result_sigs(res, &r);
-	else if (res->nsigs < PGP_MAX_SIGS)
-		res->sigs[res->nsigs++].state = PGP_SIG_BAD;
+		result_sigs(res, &r, partial);
+	else
+		result_bad_sig(res, partial);
 	buf_free(&sig);
 }
 
@@ -226,45 +246,114 @@ find_signed(const struct mime_part *p)
 	return NULL;
 }
 
-/* A decrypted PGP/MIME message: the outer routing fields, the inner
- * entity's Content-* fields and body; a protected Subject wins. */
+/* A header field fit to copy: no bare CR, no NUL, no line above 998. */
 static int
-write_decrypted(struct cryptod *cd, struct message *m, const struct buf *plain,
+field_clean(const struct mime_field *f)
+{
+	size_t	 col = 0;
+
+	for (size_t i = 0; i < f->raw_len; i++) {
+		char c = f->raw[i];
+
+		if (c == '\0' || (c == '\r' && (i + 1 == f->raw_len ||
+		    f->raw[i + 1] != '\n')))
+			return 0;
+		col = c == '\n' ? 0 : col + 1;
+		if (col > 998)
+			return 0;
+	}
+	return 1;
+}
+
+/* Decrypted bytes as MIME: CRLF line ends when the sender used LF only
+ * (RFC 3156 says CRLF; some clients do not), left alone otherwise. */
+static int
+canonical_crlf(const struct buf *in, struct buf *out)
+{
+	size_t	 run = 0;
+
+	if (in->len > 0 && memmem(in->data, in->len, "\r\n", 2) != NULL)
+		return buf_add(out, in->data, in->len);
+	for (size_t i = 0; i < in->len; i++) {
+		if (in->data[i] != '\n')
+			continue;
+		buf_add(out, in->data + run, i - run);
+		buf_addstr(out, "\r\n");
+		run = i + 1;
+	}
+	buf_add(out, in->data + run, in->len - run);
+	return buf_failed(out) ? -1 : 0;
+}
+
+/*
+ * A decrypted PGP/MIME message: the outer routing fields, the inner
+ * entity's Content-* fields and its body made 7-bit; a protected Subject
+ * wins.
+ */
+static int
+write_decrypted(struct cryptod *cd, struct message *m, const struct buf *raw,
     struct in_result *res, struct spool *sp)
 {
-	struct mime_msg		*inner;
-	const struct mime_part	*ir;
+	struct mime_msg		*inner = NULL, *hm = NULL;
 	const struct mime_field	*ct, *subject = NULL;
 	const struct mime_part	*signedp;
+	struct buf		 plain, hdr, body;
+	size_t			 changed;
 	char			 pv[16];
-	int			 rc;
+	int			 rc = -1, e;
 
-	if ((rc = mime_parse(plain->data != NULL ? plain->data : "",
-	    plain->len, &inner)) != 0) {
-		res->dec = IN_DEC_FAILED;
-		snprintf(res->reason, sizeof(res->reason), "decrypted "
-		    "content: %s", mime_strerror(rc));
-		return -1;
+	buf_init(&plain, cd->conf->crypto_max_output);
+	buf_init(&hdr, 0);
+	buf_init(&body, cd->conf->crypto_max_output);
+	if (canonical_crlf(raw, &plain) == -1) {
+		result_failed(res, "decrypted content above the size "
+		    "limit", NULL);
+		goto out;
 	}
-	ir = inner->root;
-	if ((signedp = find_signed(ir)) != NULL)
-		pgpmime_verify(cd, inner, signedp, res);
-	if ((ct = mime_field_find(ir, "Content-Type")) != NULL &&
+	if ((e = mime_parse(plain.data != NULL ? plain.data : "", plain.len,
+	    &inner)) != 0) {
+		inner = NULL;
+		result_failed(res, "decrypted content", mime_strerror(e));
+		goto out;
+	}
+	/* Signed inside: the signature covers the whole decrypted entity
+	 * only when it is its root. */
+	if ((signedp = find_signed(inner->root)) != NULL)
+		pgpmime_verify(cd, inner, signedp, res,
+		    signedp != inner->root);
+	if ((ct = mime_field_find(inner->root, "Content-Type")) != NULL &&
 	    mime_param(ct->value, ct->value_len, "protected-headers", pv,
-	    sizeof(pv)) == 0)
-		subject = mime_field_find(ir, "Subject");
+	    sizeof(pv)) == 0 &&
+	    (subject = mime_field_find(inner->root, "Subject")) != NULL &&
+	    !field_clean(subject))
+		subject = NULL;
+	if (mime_make_7bit(inner, inner->root, &changed) != 0 ||
+	    mime_emit_header(inner, inner->root, &hdr) == -1 ||
+	    mime_parse(hdr.data != NULL ? hdr.data : "", hdr.len, &hm) != 0 ||
+	    mime_emit_body(inner, inner->root, &body) == -1) {
+		hm = NULL;
+		result_failed(res, "decrypted content above the size "
+		    "limit", NULL);
+		goto out;
+	}
 	write_results(cd, sp, res);
 	write_fields(sp, m->mime->root, 0, subject);
 	spool_str(sp, "MIME-Version: 1.0\r\n");
-	for (size_t i = 0; i < ir->nfields; i++)
-		if (hdr_is_content(&ir->fields[i]) &&
-		    !hdr_is(&ir->fields[i], "MIME-Version"))
-			spool_write(sp, ir->fields[i].raw,
-			    ir->fields[i].raw_len);
+	for (size_t i = 0; i < hm->root->nfields; i++) {
+		const struct mime_field *f = &hm->root->fields[i];
+
+		if (hdr_is_content(f) && !hdr_is(f, "MIME-Version") &&
+		    field_clean(f))
+			spool_write(sp, f->raw, f->raw_len);
+	}
 	spool_str(sp, "\r\n");
-	rc = spool_write(sp, inner->data + ir->body_off,
-	    inner->len - ir->body_off);
+	rc = spool_write(sp, body.data != NULL ? body.data : "", body.len);
+out:
+	mime_free(hm);
 	mime_free(inner);
+	buf_free(&plain);
+	buf_free(&hdr);
+	buf_free(&body);
 	return rc;
 }
 
@@ -309,71 +398,87 @@ block_end(const char *p, const char *end, const char *marker)
 	return nl != NULL ? nl + 1 : end;
 }
 
+/* 1 when [p, end) holds anything but white space. */
+static int
+has_text(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (!isspace((unsigned char)*p))
+			return 1;
+	return 0;
+}
+
 /*
- * One text/plain part: every armoured block in it.  Encrypted blocks are
- * replaced by their plaintext in out; signed blocks are verified and kept.
- * Returns 1 when something was decrypted.
+ * The text of a one-part message: every armoured block in it, at most
+ * IN_MAX_BLOCKS.  Encrypted blocks are replaced by their plaintext in out;
+ * signed blocks are verified and kept.  Returns 1 when something was
+ * decrypted.
  */
 static int
 inline_text(struct cryptod *cd, const char *charset, const char *text,
     size_t len, struct buf *out, struct in_result *res)
 {
 	const char	*p = text, *end = text + len, *b, *bm, *bs, *e;
-	int		 replaced = 0;
+	int		 replaced = 0, nblocks = 0, partial;
 
-	for (;;) {
-		bm = line_find(p, end, ARMOUR_MSG);
-		bs = line_find(p, end, ARMOUR_SIGNED);
+	bm = line_find(p, end, ARMOUR_MSG);
+	bs = line_find(p, end, ARMOUR_SIGNED);
+	while ((bm != NULL || bs != NULL) && nblocks++ < IN_MAX_BLOCKS) {
 		b = bm == NULL ? bs : bs == NULL ? bm : bm < bs ? bm : bs;
-		if (b == NULL)
+		if ((e = block_end(b, end, b == bm ? ARMOUR_MSG_END :
+		    ARMOUR_SIG_END)) == NULL)
 			break;
+		/* A signature covers the whole message only when nothing
+		 * else is in the text. */
+		partial = has_text(text, b) || has_text(e, end);
 		buf_add(out, p, (size_t)(b - p));
 		if (b == bm) {
 			struct buf plain;
 			struct pgp_sink sink;
 			struct pgp_result r;
 
-			if ((e = block_end(b, end, ARMOUR_MSG_END)) == NULL)
-				break;
 			buf_init(&plain, cd->conf->crypto_max_output);
 			pgp_sink_buf(&sink, &plain, cd->conf->crypto_max_output);
 			if (pgp_decrypt(&cd->pgp, b, (size_t)(e - b), &sink,
 			    &r) == 0) {
-				result_decrypted(res, &r);
+				result_decrypted(res, &r, partial);
 				to_utf8(charset, plain.data != NULL ?
 				    plain.data : "", plain.len, out);
 				replaced = 1;
 			} else {
-				result_failed(res, &r);
+				result_failed(res, r.too_big ?
+				    "decrypted content above the size limit" :
+				    r.error, NULL);
 				buf_add(out, b, (size_t)(e - b));
 			}
 			buf_free(&plain);
 		} else {
 			struct pgp_result r;
 
-			if ((e = block_end(b, end, ARMOUR_SIG_END)) == NULL)
-				break;
 			if (pgp_verify_clear(&cd->pgp, b, (size_t)(e - b),
 			    NULL, &r) == 0)
-				result_sigs(res, &r);
-			else if (res->nsigs < PGP_MAX_SIGS)
-				res->sigs[res->nsigs++].state = PGP_SIG_BAD;
+				result_sigs(res, &r, partial);
+			else
+				result_bad_sig(res, partial);
 			buf_add(out, b, (size_t)(e - b));
 		}
 		p = e;
+		if (bm != NULL && bm < p)
+			bm = line_find(p, end, ARMOUR_MSG);
+		if (bs != NULL && bs < p)
+			bs = line_find(p, end, ARMOUR_SIGNED);
 	}
 	buf_add(out, p, (size_t)(end - p));
 	return replaced;
 }
 
+/* A message that is one text/plain part: its armoured blocks. */
 static void
-inline_walk(struct cryptod *cd, struct mime_msg *mm, struct mime_part *p,
-    struct in_result *res)
+inline_root(struct cryptod *cd, struct mime_msg *mm, struct in_result *res)
 {
-	struct buf	 raw, text, out, qp;
+	struct mime_part	*p = mm->root;
+	struct buf		 raw, text, out, qp;
 
-	for (struct mime_part *c = p->child; c != NULL; c = c->next)
-		inline_walk(cd, mm, c, res);
 	if (p->child != NULL || !is_type(p, "text", "plain") ||
 	    p->cte == MIME_CTE_OTHER)
 		return;
@@ -387,7 +492,8 @@ inline_walk(struct cryptod *cd, struct mime_msg *mm, struct mime_part *p,
 	    &text) == 0 && text.len > 0 &&
 	    memmem(text.data, text.len, "-----BEGIN PGP ", 15) != NULL &&
 	    inline_text(cd, p->charset, text.data, text.len, &out, res) &&
-	    !buf_failed(&out) && mime_encode_qp(out.data, out.len, &qp) == 0) {
+	    res->dec == IN_DEC_OK && !buf_failed(&out) &&
+	    mime_encode_qp(out.data, out.len, &qp) == 0) {
 		mime_set_body(mm, p, qp.data, qp.len);
 		mime_set_field(mm, p, "Content-Type",
 		    "text/plain; charset=utf-8");
@@ -402,13 +508,22 @@ inline_walk(struct cryptod *cd, struct mime_msg *mm, struct mime_part *p,
 
 /* ------------------------------------------------------------ entry */
 
+static int
+in_fail(struct job_err *err, int rc)
+{
+	if (rc == -1 && err->code == 0)
+		job_err_set(err, 451, "4.3.0", "cannot write the output, try "
+		    "again later");
+	return rc;
+}
+
 int
 in_process(struct cryptod *cd, struct message *m, struct spool *sp,
     struct in_result *res, struct job_err *err)
 {
 	struct mime_part	*root;
 	const struct mime_part	*signedp;
-	struct buf		 plain;
+	struct buf		 plain, b;
 	int			 rc;
 
 	memset(res, 0, sizeof(*res));
@@ -429,17 +544,18 @@ in_process(struct cryptod *cd, struct message *m, struct spool *sp,
 		if (rc == 0)
 			rc = write_decrypted(cd, m, &plain, res, sp);
 		buf_free(&plain);
-		if (rc == -1)
-			return in_original(cd, m, res->reason, sp);
-		return 0;
+		if (rc == -1 && res->dec == IN_DEC_FAILED)
+			return in_fail(err, in_original(cd, m, res->reason,
+			    sp));
+		return in_fail(err, rc);
 	}
 	if ((signedp = find_signed(root)) != NULL)
-		pgpmime_verify(cd, m->mime, signedp, res);
+		pgpmime_verify(cd, m->mime, signedp, res, signedp != root);
 	else
-		inline_walk(cd, m->mime, root, res);
+		inline_root(cd, m->mime, res);
 	if (res->dec == IN_DEC_FAILED)
-		return in_original(cd, m, res->reason, sp);
-	/* Ours from outside go; the rest, with any decrypted parts. */
+		return in_fail(err, in_original(cd, m, res->reason, sp));
+	/* Ours from outside go; the rest, with any decrypted part. */
 	for (size_t i = 0; i < root->nfields; i++) {
 		const struct mime_field *f = &root->fields[i];
 		char name[128];
@@ -451,16 +567,11 @@ in_process(struct cryptod *cd, struct message *m, struct spool *sp,
 		mime_set_field(m->mime, root, name, NULL);
 	}
 	write_results(cd, sp, res);
-	{
-		struct buf	 b;
-
-		buf_init(&b, cd->conf->crypto_max_output);
-		rc = mime_emit_entity(m->mime, root, &b);
-		if (rc == 0)
-			rc = spool_write(sp, b.data != NULL ? b.data : "",
-			    b.len);
-		buf_free(&b);
-	}
+	buf_init(&b, cd->conf->crypto_max_output);
+	rc = mime_emit_entity(m->mime, root, &b);
+	if (rc == 0)
+		rc = spool_write(sp, b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
 	if (rc == -1) {
 		job_err_set(err, 552, "5.3.4", "message too large to process");
 		return -1;

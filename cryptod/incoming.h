@@ -13,6 +13,10 @@
 #include "cryptod/cryptod.h"
 #include "cryptod/message.h"
 
+/* Encrypted or signed blocks handled in one message; more is refused
+ * work (each costs a gpg run), and the rest is left as it came. */
+#define IN_MAX_BLOCKS	16
+
 enum in_decryption {
 	IN_DEC_NONE = 0,	/* nothing was encrypted */
 	IN_DEC_OK,
@@ -24,9 +28,10 @@ struct in_result {
 	char			 reason[160];	/* why it failed */
 	struct pgp_sig		 sigs[PGP_MAX_SIGS];
 	size_t			 nsigs;
-	/* the key IDs it was encrypted to (who may read the result) */
-	char			 keyid[PGP_MAX_SIGS][17];
-	size_t			 nkeyid;
+	/* The key that decrypted each encrypted block: a recipient may read
+	 * the result only if it holds every one of them. */
+	char			 dec_key[IN_MAX_BLOCKS][PGP_FPR_MAX + 1];
+	size_t			 ndec;
 };
 
 /* Decrypt and verify; the delivered form goes into sp.  -1 and err only

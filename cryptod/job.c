@@ -165,7 +165,8 @@ group_original(struct job *j, const struct rcptset *s)
 		return;
 	if ((fd = dup(j->fd)) == -1)
 		fatal("dup");
-	reply_group(j, 0, s->idx, s->n, fd);
+	reply_group(j, (j->flags & JOB_F_8BIT) ? GROUP_F_8BIT : 0, s->idx,
+	    s->n, fd);
 }
 
 /* 1 when the sealed output holds 8-bit bytes (the relay must say so). */
@@ -186,21 +187,42 @@ fd_has_8bit(int fd, uint64_t size)
 	return found;
 }
 
-/* Seal a written spool and send it as a group. */
-static void
-group_spool(struct job *j, struct spool *sp, uint32_t flags,
-    const struct rcptset *s, int scan8)
+/* Seal a written spool and send it as a group; the relay is told when it
+ * holds 8-bit bytes.  -1 (nothing sent) when the spool failed: a
+ * truncated message is never sent. */
+static int
+group_seal(struct job *j, struct spool *sp, uint32_t flags,
+    const struct rcptset *s)
 {
-	int	 fd;
+	uint64_t	 size;
+	int		 fd;
 
-	if (spool_seal(sp) == -1)
-		fatal("seal output");
+	if (spool_seal(sp) == -1 || memfd_check_sealed(sp->fd, &size) == -1) {
+		log_warn("job %llu: output", (unsigned long long)j->id);
+		spool_discard(sp);
+		return -1;
+	}
 	fd = sp->fd;
 	sp->fd = -1;
-	if (scan8 && fd_has_8bit(fd, sp->size))
-		flags |= GROUP_F_8BIT;
 	spool_discard(sp);
+	if (fd_has_8bit(fd, size))
+		flags |= GROUP_F_8BIT;
 	reply_group(j, flags, s->idx, s->n, fd);
+	return 0;
+}
+
+/* A message for these recipients, or a 4xx for them. */
+static void
+group_spool(struct job *j, struct spool *sp, uint32_t flags,
+    const struct rcptset *s)
+{
+	struct job_err	 err;
+
+	if (group_seal(j, sp, flags, s) == -1) {
+		job_err_set(&err, 451, "4.3.0", "cannot write the output, "
+		    "try again later");
+		refuse_all(j, s, &err);
+	}
 }
 
 static void
@@ -258,7 +280,14 @@ job_outgoing(struct job *j, struct message *m, const struct plan *pl,
 	} else if (a != PLAN_INLINE)
 		rc = out_encrypt(cryptod, m, keys, pl->signer, &sp, &err);
 	free(keys);
-	if (rc == -1) {
+	if (rc == -1 && a == PLAN_SIGN && err.code >= 500) {
+		/* Signing is no promise of secrecy: a message that cannot be
+		 * signed (too deep, too large) goes as it came. */
+		spool_discard(&sp);
+		log_warnx("job %llu: not signed: %s", (unsigned long long)j->id,
+		    err.text);
+		group_original(j, &s);
+	} else if (rc == -1) {
 		/* Never the clear text instead: the recipients are refused
 		 * (4xx: the client tries again later). */
 		spool_discard(&sp);
@@ -267,26 +296,24 @@ job_outgoing(struct job *j, struct message *m, const struct plan *pl,
 		    s.n == 1 ? "" : "s", err.text);
 		refuse_all(j, &s, &err);
 	} else
-		group_spool(j, &sp, 0, &s, 0);
+		group_spool(j, &sp, 0, &s);
 	free(s.idx);
 }
 
 /* ------------------------------------------------------------ incoming */
 
-/* Could this recipient read it: is one of its held keys a recipient? */
+/* May this recipient read the decrypted form: does it hold the key that
+ * decrypted every block?  (Which key decrypted is gpg's word, not the
+ * message's claims, which a sender can forge.) */
 static int
 rcpt_reads(const char *addr, const struct in_result *res)
 {
-	gpgme_key_t	 k = keystore_signer(&cryptod->keys, addr);
-
-	if (k == NULL)
+	if (res->ndec == 0)
 		return 0;
-	for (gpgme_subkey_t sk = k->subkeys; sk != NULL; sk = sk->next)
-		for (size_t i = 0; i < res->nkeyid; i++)
-			if (sk->keyid != NULL &&
-			    strcasecmp(sk->keyid, res->keyid[i]) == 0)
-				return 1;
-	return 0;
+	for (size_t i = 0; i < res->ndec; i++)
+		if (!keystore_holds(&cryptod->keys, addr, res->dec_key[i]))
+			return 0;
+	return 1;
 }
 
 static void
@@ -302,12 +329,15 @@ job_notice(struct job *j, struct message *m, const struct rcptset *s,
 		    (unsigned long long)j->id);
 		return;
 	}
-	group_spool(j, &sp, GROUP_F_NOTICE, s, 0);
+	/* A notice that cannot be made is logged, not a failure of the
+	 * message it is about. */
+	(void)group_seal(j, &sp, GROUP_F_NOTICE, s);
 }
 
 static void
 job_incoming(struct job *j, struct message *m, const struct plan *pl)
 {
+	struct message	 mi;
 	struct rcptset	 s, readers, others;
 	struct spool	 sp;
 	struct in_result res;
@@ -318,20 +348,26 @@ job_incoming(struct job *j, struct message *m, const struct plan *pl)
 		free(s.idx);
 		return;
 	}
+	/* A parse of its own: what incoming records on the tree (decrypted
+	 * parts) must never reach the outgoing forms of the same message. */
+	mi = *m;
+	if ((mi.mime_err = mime_parse(m->data, m->len, &mi.mime)) != 0)
+		mi.mime = NULL;
+	mi.made7 = 0;
+	mi.changed7 = 0;
+	m = &mi;
 	spool_new(&sp);
 	memset(&err, 0, sizeof(err));
 	if (in_process(cryptod, m, &sp, &res, &err) == -1) {
 		spool_discard(&sp);
 		refuse_all(j, &s, &err);
-		free(s.idx);
-		return;
+		goto out;
 	}
 	if (res.dec != IN_DEC_OK) {
-		group_spool(j, &sp, 0, &s, 1);
+		group_spool(j, &sp, 0, &s);
 		if (res.dec == IN_DEC_FAILED)
 			job_notice(j, m, &s, res.reason);
-		free(s.idx);
-		return;
+		goto out;
 	}
 	/* Decrypted: only for those it was encrypted to; the others get it
 	 * as it came, and a notice. */
@@ -347,20 +383,27 @@ job_incoming(struct job *j, struct message *m, const struct plan *pl)
 			others.idx[others.n++] = s.idx[i];
 	}
 	if (readers.n > 0)
-		group_spool(j, &sp, 0, &readers, 1);
+		group_spool(j, &sp, 0, &readers);
 	else
 		spool_discard(&sp);
 	if (others.n > 0) {
 		static const char why[] = "not encrypted to your key";
 
 		spool_new(&sp);
-		if (in_original(cryptod, m, why, &sp) == -1)
-			fatal("output");
-		group_spool(j, &sp, 0, &others, 1);
-		job_notice(j, m, &others, why);
+		if (in_original(cryptod, m, why, &sp) == -1) {
+			job_err_set(&err, 451, "4.3.0", "cannot write the "
+			    "output, try again later");
+			spool_discard(&sp);
+			refuse_all(j, &others, &err);
+		} else {
+			group_spool(j, &sp, 0, &others);
+			job_notice(j, m, &others, why);
+		}
 	}
 	free(readers.idx);
 	free(others.idx);
+out:
+	mime_free(mi.mime);
 	free(s.idx);
 }
 
@@ -401,7 +444,7 @@ job_poison(struct job *j, struct message *m, const struct plan *pl)
 				    "not be processed");
 				refuse_all(j, &s, &e);
 			} else
-				group_spool(j, &sp, 0, &s, 1);
+				group_spool(j, &sp, 0, &s);
 			break;
 		default:
 			group_original(j, &s);

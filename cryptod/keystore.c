@@ -261,6 +261,24 @@ keystore_signer(const struct keystore *ks, const char *addr)
 	return NULL;
 }
 
+int
+keystore_holds(const struct keystore *ks, const char *addr, const char *fpr)
+{
+	gpgme_key_t	 k;
+
+	if (fpr == NULL || *fpr == '\0')
+		return 0;
+	for (size_t i = 0; i < ks->nheld; i++) {
+		if (strcasecmp(ks->held[i].addr, addr) != 0 ||
+		    (k = keystore_by_fpr(ks, ks->held[i].fpr)) == NULL)
+			continue;
+		for (gpgme_subkey_t s = k->subkeys; s != NULL; s = s->next)
+			if (s->fpr != NULL && strcasecmp(s->fpr, fpr) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 const char *
 keystore_addr_of(const struct keystore *ks, const char *fpr)
 {
@@ -270,7 +288,8 @@ keystore_addr_of(const struct keystore *ks, const char *fpr)
 	    NULL)
 		return NULL;
 	for (gpgme_user_id_t u = k->uids; u != NULL; u = u->next)
-		if (u->email != NULL && *u->email != '\0')
+		if (!u->revoked && !u->invalid && u->email != NULL &&
+		    *u->email != '\0')
 			return u->email;
 	return NULL;
 }

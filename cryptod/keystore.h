@@ -42,6 +42,10 @@ int	keystore_ready(const struct keystore *);
 gpgme_key_t keystore_encrypt_key(const struct keystore *, const char *addr);
 /* The held key that signs for this address, or NULL. */
 gpgme_key_t keystore_signer(const struct keystore *, const char *addr);
+/* 1 when keyd holds, for this address, the key with this (sub)key
+ * fingerprint: whatever its state, for it says who may read. */
+int	keystore_holds(const struct keystore *, const char *addr,
+	    const char *fpr);
 /* The first user ID address of the key owning this (sub)key fingerprint,
  * or NULL. */
 const char *keystore_addr_of(const struct keystore *, const char *fpr);

@@ -138,8 +138,9 @@ int	 mime_decode_body(const struct mime_msg *, const struct mime_part *,
 int	 mime_encode_qp(const char *in, size_t len, struct buf *out);
 int	 mime_encode_base64(const char *in, size_t len, struct buf *out);
 
-/* 1 when the bytes contain 8-bit or NUL bytes, a bare CR or LF, or a line
- * longer than 998 octets: not safe to sign and send as 7bit. */
+/* 1 when the bytes contain 8-bit or NUL bytes, a bare CR or LF, a line
+ * longer than 998 octets, a line ending in white space or one starting
+ * with "From ": not safe to sign and send as 7bit (RFC 3156 3). */
 int	 mime_needs_encoding(const char *data, size_t len);
 
 /*

@@ -387,6 +387,10 @@ mime_needs_encoding(const char *data, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char	 c = s[i];
 
+		/* RFC 3156 3: no trailing white space in what is signed,
+		 * and a "From " line start is what mbox MTAs rewrite. */
+		if (line == 0 && len - i >= 5 && memcmp(s + i, "From ", 5) == 0)
+			return 1;
 		if (c >= 32 && c < 128) {
 			if (++line > 998)
 				return 1;
@@ -395,6 +399,9 @@ mime_needs_encoding(const char *data, size_t len)
 		if (c == '\r') {
 			if (i + 1 == len || s[i + 1] != '\n')
 				return 1;
+			if (i > 0 && line > 0 && (s[i - 1] == ' ' ||
+			    s[i - 1] == '\t'))
+				return 1;
 			i++;
 			line = 0;
 		} else if (c == '\n' || c == 0 || c >= 128)
@@ -402,5 +409,8 @@ mime_needs_encoding(const char *data, size_t len)
 		else if (++line > 998)
 			return 1;
 	}
+	/* The last line, unterminated, ends in white space. */
+	if (len > 0 && line > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		return 1;
 	return 0;
 }

@@ -12,6 +12,7 @@
  */
 #include <sys/uio.h>
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -62,7 +63,11 @@ inner_content_type(struct inner *in, const struct mime_field *f, int protect)
 	struct buf	 v;
 	int		 rc;
 
-	if (!protect)
+	char		 pv[16];
+
+	/* Already marked (a client of ours did it): keep it as it is. */
+	if (f != NULL && (!protect || mime_param(f->value, f->value_len,
+	    "protected-headers", pv, sizeof(pv)) == 0))
 		return buf_add(&in->header, f->raw, f->raw_len);
 	buf_init(&v, 0);
 	if (f != NULL)
@@ -354,29 +359,108 @@ out_inline(struct cryptod *cd, struct message *m, gpgme_key_t *keys,
 	return 0;
 }
 
+/* The value of a base64 character, or -1. */
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * 1 when [p, p+len) is, white space aside, exactly one armoured OpenPGP
+ * message whose first packet is an encrypted session key (tag 1 or 3):
+ * encrypted, not merely something that quotes an armour line.
+ */
+static int
+armour_is_encrypted(const char *p, size_t len)
+{
+	static const char begin[] = "-----BEGIN PGP MESSAGE-----";
+	static const char end[] = "-----END PGP MESSAGE-----";
+	const char	*e = p + len, *q;
+	int		 v[2], n = 0, tag;
+
+	while (p < e && isspace((unsigned char)*p))
+		p++;
+	while (e > p && isspace((unsigned char)e[-1]))
+		e--;
+	if ((size_t)(e - p) < sizeof(begin) + sizeof(end) ||
+	    memcmp(p, begin, sizeof(begin) - 1) != 0 ||
+	    memcmp(e - (sizeof(end) - 1), end, sizeof(end) - 1) != 0 ||
+	    memmem(p + 1, (size_t)(e - p - 1), begin, sizeof(begin) - 1) !=
+	    NULL)
+		return 0;
+	/* The armour headers end at the first empty line. */
+	if ((q = memmem(p, (size_t)(e - p), "\n\n", 2)) == NULL &&
+	    (q = memmem(p, (size_t)(e - p), "\n\r\n", 3)) == NULL)
+		return 0;
+	for (; q < e && n < 2; q++) {
+		if (isspace((unsigned char)*q))
+			continue;
+		if ((v[n++] = b64_value(*q)) == -1)
+			return 0;
+	}
+	if (n < 2)
+		return 0;
+	/* RFC 4880 4.2: bit 7 set; bit 6 says new or old format. */
+	tag = (v[0] << 2) | (v[1] >> 4);
+	if (!(tag & 0x80))
+		return 0;
+	tag = (tag & 0x40) ? (tag & 0x3f) : ((tag >> 2) & 0x0f);
+	return tag == 1 || tag == 3;
+}
+
+static int
+part_armour_encrypted(struct message *m, const struct mime_part *p)
+{
+	struct buf	 text;
+	int		 found;
+
+	buf_init(&text, m->len + 1);
+	found = mime_decode_body(m->mime, p, &text) == 0 &&
+	    armour_is_encrypted(text.data != NULL ? text.data : "", text.len);
+	buf_free(&text);
+	return found;
+}
+
 int
 out_is_encrypted(struct message *m)
 {
-	static const char	 armour[] = "-----BEGIN PGP MESSAGE-----";
-	struct mime_part	*root;
-	struct buf		 text;
-	int			 found;
+	const struct mime_part	*root, *ver, *data;
+	const struct mime_field	*ct;
+	char			 v[64];
 
 	if (m->mime == NULL)
 		return 0;
 	root = m->mime->root;
-	if ((strcmp(root->type, "multipart") == 0 &&
-	    strcmp(root->subtype, "encrypted") == 0) ||
-	    (strcmp(root->type, "application") == 0 &&
-	    (strcmp(root->subtype, "pgp-encrypted") == 0 ||
-	    strcmp(root->subtype, "pkcs7-mime") == 0 ||
-	    strcmp(root->subtype, "x-pkcs7-mime") == 0)))
-		return 1;
-	if (root->child != NULL || strcmp(root->type, "text") != 0)
-		return 0;
-	buf_init(&text, m->len * 2 + 1);
-	found = mime_decode_body(m->mime, root, &text) == 0 &&
-	    memmem(text.data, text.len, armour, sizeof(armour) - 1) != NULL;
-	buf_free(&text);
-	return found;
+	ct = mime_field_find(root, "Content-Type");
+	/* RFC 3156 4: two parts, the second the encrypted data. */
+	if (strcmp(root->type, "multipart") == 0 &&
+	    strcmp(root->subtype, "encrypted") == 0)
+		return ct != NULL && mime_param(ct->value, ct->value_len,
+		    "protocol", v, sizeof(v)) == 0 &&
+		    strcasecmp(v, "application/pgp-encrypted") == 0 &&
+		    (ver = root->child) != NULL &&
+		    strcmp(ver->type, "application") == 0 &&
+		    strcmp(ver->subtype, "pgp-encrypted") == 0 &&
+		    (data = ver->next) != NULL && data->next == NULL &&
+		    part_armour_encrypted(m, data);
+	/* S/MIME: only enveloped data is encrypted (RFC 8551 3.2.2). */
+	if (strcmp(root->type, "application") == 0 &&
+	    (strcmp(root->subtype, "pkcs7-mime") == 0 ||
+	    strcmp(root->subtype, "x-pkcs7-mime") == 0))
+		return ct != NULL && mime_param(ct->value, ct->value_len,
+		    "smime-type", v, sizeof(v)) == 0 &&
+		    (strcasecmp(v, "enveloped-data") == 0 ||
+		    strcasecmp(v, "authEnveloped-data") == 0);
+	/* Inline: the whole text is one encrypted armoured message. */
+	if (root->child == NULL && strcmp(root->type, "text") == 0 &&
+	    strcmp(root->subtype, "plain") == 0)
+		return part_armour_encrypted(m, root);
+	return 0;
 }

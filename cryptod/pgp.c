@@ -215,6 +215,25 @@ pgp_sigstate_name(enum pgp_sigstate s)
 	}
 }
 
+/* gpg's DECRYPTION_KEY line: "<subkey fpr> <primary fpr> <trust>". */
+static gpgme_error_t
+status_cb(void *hook, const char *keyword, const char *args)
+{
+	struct pgp_result	*r = hook;
+	size_t			 n;
+
+	if (keyword == NULL || args == NULL ||
+	    strcmp(keyword, "DECRYPTION_KEY") != 0)
+		return 0;
+	n = strcspn(args, " ");
+	if (n == 0 || n > PGP_FPR_MAX || strspn(args, "0123456789ABCDEFabcdef")
+	    != n)
+		return 0;
+	memcpy(r->dec_key, args, n);
+	r->dec_key[n] = '\0';
+	return 0;
+}
+
 /* ------------------------------------------------------------ context */
 
 void
@@ -241,6 +260,10 @@ pgp_init(struct pgp *p, const char *home)
 	    (e = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP,
 	    "/usr/bin/gpg", p->home)) != 0)
 		fatalx("gpgme: %s", gpgme_strerror(e));
+	/* Every status line reaches status_cb: DECRYPTION_KEY says which
+	 * key decrypted, which gpgme's results do not. */
+	if ((e = gpgme_set_ctx_flag(p->ctx, "full-status", "1")) != 0)
+		fatalx("gpgme full-status: %s", gpgme_strerror(e));
 	gpgme_set_armor(p->ctx, 1);
 	gpgme_set_textmode(p->ctx, 0);
 	gpgme_set_offline(p->ctx, 1);
@@ -328,22 +351,20 @@ pgp_decrypt(struct pgp *p, const char *data, size_t len, struct pgp_sink *k,
 {
 	struct gpgme_data_cbs	 ocb;
 	gpgme_data_t		 in, out;
-	gpgme_decrypt_result_t	 dr;
 	gpgme_error_t		 e;
 
 	memset(r, 0, sizeof(*r));
 	if ((in = data_mem(data, len)) == NULL ||
 	    (out = data_sink(k, &ocb)) == NULL)
 		fatalx("gpgme_data_new");
+	gpgme_set_status_cb(p->ctx, status_cb, r);
 	e = gpgme_op_decrypt_verify(p->ctx, in, out);
+	gpgme_set_status_cb(p->ctx, NULL, NULL);
 	gpgme_data_release(in);
 	gpgme_data_release(out);
-	if ((dr = gpgme_op_decrypt_result(p->ctx)) != NULL)
-		for (gpgme_recipient_t rc = dr->recipients; rc != NULL &&
-		    r->nrcpt < PGP_MAX_SIGS; rc = rc->next)
-			snprintf(r->rcpt_keyid[r->nrcpt++],
-			    sizeof(r->rcpt_keyid[0]), "%s",
-			    rc->keyid != NULL ? rc->keyid : "");
+	/* No key named: no reader can be told apart, so nobody reads it. */
+	if (e == 0 && r->dec_key[0] == '\0')
+		e = gpg_error(GPG_ERR_NO_SECKEY);
 	if (e != 0 || k->overflow || k->failed)
 		return result_fail(r, k, e, "decrypt");
 	result_sigs(p, r);
@@ -380,7 +401,14 @@ pgp_verify_clear(struct pgp *p, const char *data, size_t len,
 	gpgme_data_t		 in, out;
 	gpgme_error_t		 e;
 
+	struct pgp_sink		 discard;
+
 	memset(r, 0, sizeof(*r));
+	if (k == NULL) {
+		/* The signed text is not wanted: count it, keep nothing. */
+		pgp_sink_buf(&discard, NULL, len);
+		k = &discard;
+	}
 	if ((in = data_mem(data, len)) == NULL ||
 	    (out = data_sink(k, &ocb)) == NULL)
 		fatalx("gpgme_data_new");

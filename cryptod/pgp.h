@@ -36,6 +36,8 @@ enum pgp_sigstate {
 struct pgp_sig {
 	enum pgp_sigstate	 state;
 	char			 fpr[PGP_FPR_MAX + 1];	/* signing (sub)key */
+	int			 partial;	/* it covers only part of the
+						   message (set by the caller) */
 };
 
 struct pgp_result {
@@ -45,9 +47,10 @@ struct pgp_result {
 	struct pgp_sig		 sigs[PGP_MAX_SIGS];
 	size_t			 nsigs;
 	char			 micalg[32];	/* sign: "pgp-sha256" */
-	/* decrypt: the key IDs the message was encrypted to */
-	char			 rcpt_keyid[PGP_MAX_SIGS][17];
-	size_t			 nrcpt;
+	/* decrypt: the (sub)key that actually decrypted it, as gpg says
+	 * (DECRYPTION_KEY), not the key IDs the message claims: those are
+	 * the sender's to forge */
+	char			 dec_key[PGP_FPR_MAX + 1];
 };
 
 /* Where output goes: a buffer, or a spool (memfd) being written. */
@@ -91,7 +94,8 @@ int	pgp_decrypt(struct pgp *, const char *in, size_t len,
 /* A detached signature over signed bytes. */
 int	pgp_verify_detached(struct pgp *, const char *data, size_t len,
 	    const char *sig, size_t siglen, struct pgp_result *);
-/* A cleartext-signed block; the signed text goes to the sink. */
+/* A cleartext-signed block; the signed text goes to the sink (NULL:
+ * nowhere). */
 int	pgp_verify_clear(struct pgp *, const char *in, size_t len,
 	    struct pgp_sink *, struct pgp_result *);
 /* Replace the home's public keyring with the keys in [data, len). */

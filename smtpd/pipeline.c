@@ -302,6 +302,15 @@ pipeline_outcome_smtp(struct pipeline *p, struct smtp_reply *out)
 
 	for (size_t i = 0; i < p->ngroups; i++) {
 		const struct pipe_group *g = &p->groups[i];
+		/* A notice is the gateway's own, about a message already
+		 * relayed: its fate is logged, not the client's answer. */
+		if (g->flags & GROUP_F_NOTICE) {
+			if (g->done && !g->result.accepted)
+				log_warnx("job %llu: a notice was not relayed: "
+				    "%d", (unsigned long long)p->job,
+				    g->result.reply.code);
+			continue;
+		}
 		if (g->done && g->result.accepted) {
 			accepted++;
 			continue;
@@ -332,6 +341,8 @@ pipeline_outcome_lmtp(struct pipeline *p, struct session *s)
 		}
 		for (size_t k = 0; k < p->ngroups; k++) {
 			struct pipe_group *pg = &p->groups[k];
+			if (pg->flags & GROUP_F_NOTICE)
+				continue;
 			for (size_t j = 0; j < pg->n; j++)
 				if (pg->idx[j] == i && !pg->result.accepted &&
 				    (fail == NULL || pg->result.reply.code < 500))
@@ -361,7 +372,8 @@ pipeline_relay_done(struct relay_request *req, const struct relay_result *res)
 	 * the first failure stops the rest: a retry then repeats only the
 	 * groups already relayed, never more.  (LMTP relays them at once.)
 	 */
-	if (s != NULL && !s->lmtp && res->accepted && next < p->ngroups) {
+	if (s != NULL && !s->lmtp && (res->accepted ||
+	    (g->flags & GROUP_F_NOTICE)) && next < p->ngroups) {
 		pipeline_submit(p, next);
 		return;
 	}
@@ -393,7 +405,8 @@ pipeline_submit(struct pipeline *p, size_t i)
 	g->req.nrcpt = g->n;
 	g->req.fd = g->fd;
 	g->req.size = g->size;
-	g->req.eightbit = p->eightbit || (g->flags & GROUP_F_8BIT);
+	/* cryptod looked at what it wrote: its word, not the input's. */
+	g->req.eightbit = (g->flags & GROUP_F_8BIT) != 0;
 	g->req.notice = (g->flags & GROUP_F_NOTICE) != 0;
 	g->req.done = pipeline_relay_done;
 	g->req.arg = g;
@@ -559,6 +572,7 @@ pipeline_worker_down(struct child *c, struct child_peer *peer)
 	struct pipeline		*p, *next;
 	struct child_peer	*w;
 	unsigned		 deaths = 0;
+	int			 culprit = 1;
 
 	(void)c;
 	if (peer->proc != PROC_CRYPTOD)
@@ -568,22 +582,39 @@ pipeline_worker_down(struct child *c, struct child_peer *peer)
 		next = TAILQ_NEXT(p, entry);
 		if (p->worker != peer->instance || p->job_done)
 			continue;
-		if (!p->have_digest &&
-		    poison_digest(p->fd, p->size, &p->digest) == 0)
-			p->have_digest = 1;
-		if (p->have_digest)
-			deaths = poison_record(&p->digest);
-		log_warnx("job %llu: cryptod#%d died while processing it "
-		    "(%u time%s for this message)", (unsigned long long)p->job,
-		    peer->instance, deaths, deaths == 1 ? "" : "s");
-		if (p->s != NULL && deaths >= POISON_DEATHS &&
+		/*
+		 * A worker does its jobs in order, so the oldest one it had
+		 * not finished is the one it died on; the others only
+		 * waited behind it and go to another worker, uncounted.
+		 */
+		if (!culprit && p->s != NULL &&
+		    (w = pipeline_pick_worker()) != NULL) {
+			pipeline_clear_output(p);
+			pipeline_send(p, w);
+			continue;
+		}
+		deaths = 0;
+		if (culprit) {
+			if (!p->have_digest &&
+			    poison_digest(p->fd, p->size, &p->digest) == 0)
+				p->have_digest = 1;
+			if (p->have_digest)
+				deaths = poison_record(&p->digest);
+		}
+		log_warnx("job %llu: cryptod#%d died %s (%u time%s for this "
+		    "message)", (unsigned long long)p->job, peer->instance,
+		    culprit ? "while processing it" : "before reaching it",
+		    deaths, deaths == 1 ? "" : "s");
+		if (culprit && p->s != NULL && deaths >= POISON_DEATHS &&
 		    !(p->flags & JOB_F_POISON) &&
 		    (w = pipeline_pick_worker()) != NULL) {
+			culprit = 0;
 			pipeline_clear_output(p);
 			p->flags |= JOB_F_POISON;
 			pipeline_send(p, w);
 			continue;
 		}
+		culprit = 0;
 		pipeline_fail(p, 451, "4.3.0",
 		    "message processing failed, try again later");
 		pipeline_free(p);

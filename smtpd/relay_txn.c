@@ -94,7 +94,7 @@ relay_txn_needs_utf8(const struct relay_request *req)
 	const struct envelope_rcpt	*rc;
 	size_t				 i;
 
-	if (relay_has_8bit(req->env->mail_from))
+	if (!req->notice && relay_has_8bit(req->env->mail_from))
 		return 1;
 	for (i = 0; i < req->nrcpt; i++) {
 		rc = &req->env->rcpts[req->rcpt_idx[i]];
@@ -230,7 +230,9 @@ relay_txn_format(struct relay_session *s, int utf8)
 	    !relay_text_ok(env->envid, 0) || !relay_text_ok(env->xforward, 1))
 		return -1;
 	s->nxf = 0;
-	if ((s->caps.flags & RELAY_CAP_XFORWARD) && env->xforward[0] != '\0')
+	/* A notice is the gateway's own mail, not the client's. */
+	if ((s->caps.flags & RELAY_CAP_XFORWARD) && env->xforward[0] != '\0' &&
+	    !req->notice)
 		s->nxf = relay_format_xforward(s, env->xforward, s->cmds);
 	if (relay_format_mail(s, req, utf8, line, sizeof(line)) == -1 ||
 	    evbuffer_add(s->cmds, line, strlen(line)) == -1)
