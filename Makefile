@@ -50,7 +50,7 @@ PROGS	:= pgpmgd pgpmgctl smtpd cryptod keyd policyd webd
 CHILDREN := smtpd cryptod keyd policyd webd
 SANDBOX_PC := libseccomp libcap-ng
 pgpmgd_PC   := libevent
-pgpmgctl_PC :=
+pgpmgctl_PC := libpq libcrypto
 smtpd_PC    := libevent libevent_openssl openssl $(SANDBOX_PC)
 cryptod_PC  := libevent gpgme $(SANDBOX_PC)
 keyd_PC     := libevent gpgme $(SANDBOX_PC)
@@ -105,20 +105,25 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIB)
 
 $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent libpq)
 
 # Stand-in children for the integration tests (never installed): a
 # protocol offender, a cryptod that splits every job into groups, and the
 # real cryptod built with PGPMG_TEST_POISON, which dies on a marked message.
 TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/split_cryptod \
-	$(B)/tests/integration/poison_cryptod
+	$(B)/tests/integration/poison_cryptod \
+	$(B)/tests/integration/dbstatus
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 $(B)/tests/integration/split_cryptod: tests/integration/split_cryptod.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
+# A control-socket client for policyd's database status (test_policyd_db.sh).
+$(B)/tests/integration/dbstatus: tests/integration/dbstatus.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(B)/tests/integration/poison_cryptod: $(call prog_src,cryptod) $(SBLIB) $(LIB)
 	@mkdir -p $(@D)
@@ -170,12 +175,26 @@ run:
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@scripts/run.sh
 
-bench: all
-	@scripts/bench.sh
+# The benchmarks' helper programs (bench/*.c): the bare gpgme loop that
+# is the crypto pipeline's ceiling, and two samplers of /proc (the RSS of
+# a process tree; the system calls processes block in).
+BENCH_BINS := $(B)/bench/gpgme_loop $(B)/bench/rss_peak \
+	$(B)/bench/syscall_sample
+$(B)/bench/gpgme_loop: bench/gpgme_loop.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,gpgme) $(LDFLAGS) -o $@ $< $(call pc_libs,gpgme)
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench-build: all $(BENCH_BINS)
+
+bench: bench-build
+	@BENCH_BIN=$(CURDIR)/$(B)/bench PGPMG_BIN=$${PGPMG_BIN:-$(CURDIR)/$(B)} scripts/bench.sh
 
 clean:
 	rm -rf build build-asan build-fuzz build-sbdebug
 
-.PHONY: all deps check check-build run bench fuzz clean
+.PHONY: all deps check check-build run bench bench-build fuzz clean
 
--include $(shell find build build-asan build-fuzz build-sbdebug -name '*.d' 2>/dev/null)
+-include $(shell find $(sort build $(B)) build-asan build-fuzz build-sbdebug -name '*.d' 2>/dev/null)

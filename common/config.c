@@ -54,6 +54,8 @@
 #define CONF_DEF_TLS_CERT	"/etc/pgpmg/tls/cert.pem"
 #define CONF_DEF_TLS_KEY	"/etc/pgpmg/tls/key.pem"
 #define CONF_DEF_DATABASE	"host=/var/run/postgresql dbname=pgpmg"
+#define CONF_DEF_DATABASE_ADMIN	"host=/var/run/postgresql dbname=pgpmg user=postgres"
+#define CONF_DEF_POLICYD_KEY	"/etc/pgpmg/policyd.key"
 #define CONF_DEF_CHROOT		"/var/lib/pgpmg/empty"
 #define CONF_DEF_KEYD_HOME	"/var/lib/pgpmg/keyd"
 #define CONF_DEF_CRYPTOD_HOME	"/var/lib/pgpmg/cryptod"
@@ -346,7 +348,8 @@ conf_parse_database(struct conf_parser *p, const char *key, char **args,
 		conf_err(p, "%s: empty connection string", key);
 		return -1;
 	}
-	return conf_strset(p, &p->conf->database, args[0]);
+	return conf_strset(p, strcmp(key, "database-admin") == 0 ?
+	    &p->conf->database_admin : &p->conf->database, args[0]);
 }
 
 /* Path keys share one parser: an absolute path, bounded per key. */
@@ -366,6 +369,7 @@ static const struct conf_pathkey conf_pathkeys[] = {
 	CONF_PATHKEY("cryptod-home", cryptod_home, PATH_MAX - 1),
 	CONF_PATHKEY("web-root", web_root, PATH_MAX - 1),
 	CONF_PATHKEY("keyd-passphrase-file", keyd_passphrase_file, PATH_MAX - 1),
+	CONF_PATHKEY("policyd-key-file", policyd_key_file, PATH_MAX - 1),
 };
 
 static int
@@ -461,7 +465,9 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-max-message-size", smtp_max_size, 1024,
 	    (uint64_t)1 << 32, (uint64_t)64 << 20),
 	/* RFC 5321 4.5.3.1.8: at least 100; Postfix's own limit is 1000. */
-	CONF_NUM("smtp-max-recipients", smtp_max_recipients, 100, 100000, 1000),
+	/* At most 10000: a recipient group travels to smtpd in one imsg
+	 * (4 bytes a recipient, within its 64 KiB). */
+	CONF_NUM("smtp-max-recipients", smtp_max_recipients, 100, 10000, 1000),
 	CONF_NUM("smtp-max-sessions", smtp_max_sessions, 1, 65536, 1024),
 	/* RFC 5321 4.5.3.2: 5 minutes for commands, 3 for each data block. */
 	CONF_NUM("smtp-command-timeout", smtp_command_timeout, 1, 3600, 300),
@@ -476,6 +482,11 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-greet-delay", smtp_greet_delay, 0, 10000, 0),
 	CONF_NUM("relay-timeout", relay_timeout, 1, 3600, 300),
 	CONF_NUM("relay-connect-timeout", relay_connect_timeout, 1, 600, 30),
+	/* policyd: how long connecting to PostgreSQL, or any one query,
+	 * may take before the connection is dropped and the caller told
+	 * "unavailable" (a 4xx upstream).  Postfix's own timeouts for a
+	 * content filter are minutes; a healthy query takes milliseconds. */
+	CONF_NUM("database-timeout", database_timeout, 1, 3600, 10),
 	/* Two years, as gpg proposes; policyd warns 30 days ahead. */
 	CONF_NUM("key-lifetime", key_lifetime, 1, 36500, 730),
 	/* Any one output of cryptod (a decrypted message, a decoded part):
@@ -693,6 +704,8 @@ static const struct conf_key conf_keys[] = {
 	{ "tls-certificate", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "tls-key", NULL,	1, 1, conf_parse_pathkey,	"PATH", 0 },
 	{ "database", NULL,	1, 1, conf_parse_database, "CONNINFO", 0 },
+	{ "database-admin", NULL, 1, 1, conf_parse_database, "CONNINFO", 0 },
+	{ "database-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "chroot", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "keyd-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "cryptod-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
@@ -714,6 +727,7 @@ static const struct conf_key conf_keys[] = {
 	{ "relay-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "relay-connect-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "keyd-passphrase-file", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
+	{ "policyd-key-file", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "key-algorithm", NULL, 1, 1, conf_parse_key_algorithm,
 	    "ed25519|rsa3072", 0 },
 	{ "key-lifetime", NULL,	1, 1, conf_parse_number, "DAYS", 0 },
@@ -820,6 +834,8 @@ conf_defaults(struct conf_parser *p)
 		{ &c->tls_certificate,	CONF_DEF_TLS_CERT },
 		{ &c->tls_key,		CONF_DEF_TLS_KEY },
 		{ &c->database,		CONF_DEF_DATABASE },
+		{ &c->database_admin,	CONF_DEF_DATABASE_ADMIN },
+		{ &c->policyd_key_file,	CONF_DEF_POLICYD_KEY },
 		{ &c->chroot_dir,	CONF_DEF_CHROOT },
 		{ &c->keyd_home,	CONF_DEF_KEYD_HOME },
 		{ &c->cryptod_home,	CONF_DEF_CRYPTOD_HOME },
@@ -1043,6 +1059,8 @@ conf_free(struct pgpmg_conf *conf)
 	free(conf->tls_certificate);
 	free(conf->tls_key);
 	free(conf->database);
+	free(conf->database_admin);
+	free(conf->policyd_key_file);
 	free(conf->chroot_dir);
 	free(conf->keyd_home);
 	free(conf->cryptod_home);

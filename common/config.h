@@ -36,6 +36,9 @@ struct pgpmg_conf {
 	char			*tls_certificate;
 	char			*tls_key;
 	char			*database;	/* libpq conninfo */
+	char			*database_admin;	/* conninfo, DDL role */
+	char			*policyd_key_file;	/* root-only secret */
+	uint64_t		 database_timeout;	/* seconds: connect, query */
 	char			*chroot_dir;	/* empty, root-owned */
 	char			*keyd_home;
 	char			*cryptod_home;	/* worker N uses <home>/N */

@@ -68,6 +68,19 @@ enum imsg_type {
 	IMSG_KEYD_KEYRING,	/* u32 generation, u32 KEYRING_*; fd */
 	IMSG_PARENT_KEYRING,	/* likewise */
 
+	/*
+	 * policyd's database connection, for pgpmgctl: the parent asks on a
+	 * client's behalf under its own request id.  policyd answers at
+	 * once from the connection's state; with DBSTAT_F_CHECK it first
+	 * runs its health statement, answered within database-timeout (at
+	 * once when the database is down).
+	 */
+	IMSG_PARENT_DB_STATUS,	/* u32 request, u32 DBSTAT_F_* */
+	IMSG_POLICYD_DB_STATUS,	/* u32 request, u32 DBSTAT_*, u32
+				   DBSTAT_CHECK_*, u64 seconds since it
+				   came up or went away, string text
+				   (< DBSTAT_TEXT_MAX) */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -81,6 +94,10 @@ enum imsg_type {
 	IMSG_CTL_KEY,		/* u32 KEY_OP_*, string arg, string
 				   passphrase; fd: input for an import */
 	IMSG_CTL_DATA,		/* fd: output to print (sealed memfd) */
+	IMSG_CTL_DB_STATUS,	/* u32 DBSTAT_F_*; answered with one
+				   CTL_DB_STATE, or CTL_ERROR */
+	IMSG_CTL_DB_STATE,	/* as IMSG_POLICYD_DB_STATUS, without the
+				   request id */
 };
 
 /* Output groups (IMSG_CRYPTOD_JOB_GROUP). */
@@ -125,6 +142,22 @@ enum job_outcome {
 	JOB_TEMPFAIL,		/* answer 4xx with the given reply */
 	JOB_PERMFAIL,		/* answer 5xx with the given reply */
 };
+
+/* The database connection (IMSG_POLICYD_DB_STATUS, IMSG_CTL_DB_STATE). */
+#define DBSTAT_F_CHECK	0x01	/* run the health statement first */
+enum dbstat_state {
+	DBSTAT_DOWN = 0,	/* waiting to retry; text: the last error */
+	DBSTAT_CONNECTING,	/* connecting, or preparing statements */
+	DBSTAT_UP,
+};
+enum dbstat_check {
+	DBSTAT_CHECK_NONE = 0,	/* not asked for */
+	DBSTAT_CHECK_OK,	/* text: the server's version() */
+	DBSTAT_CHECK_UNAVAILABLE,	/* text: why */
+	DBSTAT_CHECK_ERROR,	/* the statement failed; text: why */
+};
+/* The text of a database status: a version string or one error line. */
+#define DBSTAT_TEXT_MAX	256
 
 enum listener_kind {
 	LISTENER_SMTP = 1,

@@ -10,9 +10,13 @@
  * sealed memfds and goes to stdout.  Everything that can be checked here
  * (arguments, files) is checked before we connect.
  *
- * Exit status: 0 done; 1 usage or local error (arguments, a file, the
- * connection); 2 pgpmgd or keyd refused or failed the request; 3 no such
- * key; 4 the key exists already; 5 wrong or missing passphrase.
+ * The database commands (db migrate, audit verify) do not go through
+ * pgpmgd: they connect to PostgreSQL as database-admin (db.c, audit.c).
+ *
+ * Exit status (pgpmgctl.h): 0 done; 1 usage or local error (arguments, a
+ * file, the connection); 2 pgpmgd, keyd or the database refused or failed
+ * the request; 3 no such key; 4 the key exists already; 5 wrong or missing
+ * passphrase; 6 the audit chain is broken.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,12 +33,7 @@
 #include "common/memfd.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
-
-#define EXIT_USAGE	1
-#define EXIT_REFUSED	2
-#define EXIT_NOTFOUND	3
-#define EXIT_EXISTS	4
-#define EXIT_PASSPHRASE	5
+#include "pgpmgctl/pgpmgctl.h"
 
 /* What keyd accepts (keyd/keyd.h): key data, an argument, a passphrase. */
 #define KEY_DATA_MAX	((size_t)1 << 20)
@@ -59,6 +58,8 @@ struct ctl_cmd {
 	/* Checks the arguments and fills the request: before connecting. */
 	void		(*prepare)(struct ctl_req *, int, char **);
 	int		(*run)(struct imsgbuf *, struct ctl_req *);
+	/* Or, without pgpmgd: the database commands. */
+	int		(*local)(const struct pgpmg_conf *, int, char **);
 };
 
 static int	cmd_status(struct imsgbuf *, struct ctl_req *);
@@ -70,17 +71,21 @@ static void	prep_key_revoke(struct ctl_req *, int, char **);
 static int	cmd_key(struct imsgbuf *, struct ctl_req *);
 
 static const struct ctl_cmd commands[] = {
-	{ "status", NULL, 0, 0, "status", NULL, cmd_status },
+	{ "status", NULL, 0, 0, "status", NULL, cmd_status, NULL },
 	{ "key", "generate", 1, 1, "key generate ADDRESS",
-	    prep_key_generate, cmd_key },
+	    prep_key_generate, cmd_key, NULL },
 	{ "key", "import", 1, 3,
 	    "key import [--passphrase-file FILE] FILE|-",
-	    prep_key_import, cmd_key },
+	    prep_key_import, cmd_key, NULL },
 	{ "key", "export", 1, 1, "key export ADDRESS|FINGERPRINT",
-	    prep_key_export, cmd_key },
-	{ "key", "list", 0, 0, "key list", prep_key_list, cmd_key },
+	    prep_key_export, cmd_key, NULL },
+	{ "key", "list", 0, 0, "key list", prep_key_list, cmd_key, NULL },
 	{ "key", "revoke", 1, 1, "key revoke ADDRESS|FINGERPRINT",
-	    prep_key_revoke, cmd_key },
+	    prep_key_revoke, cmd_key, NULL },
+	{ "db", "migrate", 0, 4, "db migrate [-D dir] [-c conninfo]",
+	    NULL, NULL, ctl_db_migrate },
+	{ "audit", "verify", 0, 4, "audit verify [-a id:hash] [-c conninfo]",
+	    NULL, NULL, ctl_audit_verify },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -93,7 +98,7 @@ usage(void)
 		fprintf(stderr, "\t%s\n", commands[i].usage);
 	fprintf(stderr, "exit status: 0 done, 1 usage or local error, "
 	    "2 refused or failed,\n\t3 no such key, 4 key exists, "
-	    "5 wrong or missing passphrase\n");
+	    "5 wrong or missing passphrase, 6 audit chain broken\n");
 	exit(EXIT_USAGE);
 }
 
@@ -535,6 +540,13 @@ main(int argc, char *argv[])
 		cmd->prepare(&req, nargs, argv + (argc - nargs));
 
 	memset(&conf, 0, sizeof(conf));
+	if (cmd->local != NULL) {
+		if (conf_parse_file(conf_path, &conf, err, sizeof(err)) == -1)
+			die("%s", err);
+		ch = cmd->local(&conf, nargs, argv + (argc - nargs));
+		conf_free(&conf);
+		return ch;
+	}
 	if (sock == NULL) {
 		if (conf_parse_file(conf_path, &conf, err, sizeof(err)) == -1)
 			die("%s", err);

@@ -234,6 +234,8 @@ child_channel_close(struct proc_slot *s)
 	s->iev_live = 0;
 	if (s->proc == PROC_KEYD)
 		keyfwd_keyd_gone();
+	if (s->proc == PROC_POLICYD)
+		dbfwd_policyd_gone();
 }
 
 /* A child that breaks the protocol is treated as compromised: kill it and
@@ -322,6 +324,10 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_KEYD_KEYRING:
 		if (keyfwd_keyring(imsg) == -1)
 			child_violation(s, "malformed KEYD_KEYRING");
+		break;
+	case IMSG_POLICYD_DB_STATUS:
+		if (dbfwd_reply(imsg) == -1)
+			child_violation(s, "malformed POLICYD_DB_STATUS");
 		break;
 	}
 }

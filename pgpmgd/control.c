@@ -5,8 +5,9 @@
  * even if the socket's mode is changed.  Requests are imsgs; each client
  * is bounded in number and in message size like any other peer.
  *
- * Requests: IMSG_CTL_STATUS, answered here, and IMSG_CTL_KEY, which goes
- * on to keyd (keyfwd.c).  A key request is answered with IMSG_CTL_DATA
+ * Requests: IMSG_CTL_STATUS, answered here; IMSG_CTL_KEY, which goes
+ * on to keyd (keyfwd.c); IMSG_CTL_DB_STATUS, which goes on to policyd
+ * (dbfwd.c) and is answered with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR.  A key request is answered with IMSG_CTL_DATA
  * (a sealed memfd to print) when there is output, then IMSG_CTL_END; or
  * with IMSG_CTL_ERROR, a string whose header peerid is the KEY_E_* code.
  */
@@ -175,6 +176,53 @@ ctl_key(struct ctl_client *c, struct imsg *imsg)
 		explicit_bzero(imsg->data, imsg->datalen);
 }
 
+void
+control_db_reply(int client, uint64_t serial, const struct dbfwd_status *st,
+    const char *error)
+{
+	struct ctl_client	*c;
+	struct ibuf		*b;
+
+	if (client < 0 || client >= CONTROL_MAX_CLIENTS ||
+	    !(c = &clients[client])->used || c->serial != serial)
+		return;
+	c->busy = 0;
+	if (st == NULL) {
+		ctl_error(c, error);
+		return;
+	}
+	if ((b = imsg_create(&c->iev.ibuf, IMSG_CTL_DB_STATE, 0, -1,
+	    2 * sizeof(uint32_t) + sizeof(uint64_t) + strlen(st->text) +
+	    1)) == NULL || imsg_add_u32(b, st->state) == -1 ||
+	    imsg_add_u32(b, st->check) == -1 ||
+	    imsg_add_u64(b, st->seconds) == -1 ||
+	    imsg_add_string(b, st->text) == -1)
+		fatal("compose CTL_DB_STATE");
+	imsg_close(&c->iev.ibuf, b);
+	imsgev_update(&c->iev);
+}
+
+/* IMSG_CTL_DB_STATUS: answered by policyd (dbfwd.c). */
+static void
+ctl_db_status(struct ctl_client *c, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	uint32_t		 flags;
+	char			 err[256];
+
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u32(&r, &flags) == -1 || imsg_reader_end(&r) == -1 ||
+	    (flags & ~(uint32_t)DBSTAT_F_CHECK) != 0)
+		ctl_error(c, "malformed database status request");
+	else if (c->busy)
+		ctl_error(c, "one request at a time");
+	else if (dbfwd_request((int)(c - clients), c->serial, flags, err,
+	    sizeof(err)) == -1)
+		ctl_error(c, err);
+	else
+		c->busy = 1;
+}
+
 static void
 ctl_status_entry(struct ctl_client *c, const struct proc_slot *s,
     const struct timespec *now)
@@ -230,6 +278,9 @@ ctl_msg(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_CTL_KEY:
 		ctl_key(c, imsg);
+		break;
+	case IMSG_CTL_DB_STATUS:
+		ctl_db_status(c, imsg);
 		break;
 	default:
 		log_warnx("control: unknown request type %u", imsg->hdr.type);

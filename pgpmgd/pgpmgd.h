@@ -85,6 +85,11 @@ void	control_cleanup(void);
  * gone, or another in its slot (serial differs): then fd is closed. */
 void	control_key_reply(int client, uint64_t serial, uint32_t code,
 	    const char *text, int fd);
+/* policyd's answer to a client's database status request (dbfwd.c);
+ * likewise dropped when the client is gone. */
+struct dbfwd_status;
+void	control_db_reply(int client, uint64_t serial,
+	    const struct dbfwd_status *, const char *error);
 
 /* keyfwd.c: key requests to keyd, keyd's keyring to the cryptod workers.
  * Field bounds as keyd reads them. */
@@ -100,6 +105,20 @@ int	keyfwd_reply(struct imsg *);
 int	keyfwd_keyring(struct imsg *);
 void	keyfwd_keyd_gone(void);
 void	keyfwd_worker_ready(struct proc_slot *);
+
+/* dbfwd.c: database status requests to policyd.  An answer is a
+ * status, or (status NULL) an error text for the client. */
+struct dbfwd_status {
+	uint32_t	 state;		/* DBSTAT_* */
+	uint32_t	 check;		/* DBSTAT_CHECK_* */
+	uint64_t	 seconds;	/* in this state */
+	const char	*text;		/* < DBSTAT_TEXT_MAX */
+};
+int	dbfwd_request(int client, uint64_t serial, uint32_t flags,
+	    char *err, size_t errlen);
+/* From policyd; -1: malformed (a protocol violation). */
+int	dbfwd_reply(struct imsg *);
+void	dbfwd_policyd_gone(void);
 
 /* procstat.c */
 struct procstat {

@@ -7,7 +7,8 @@
  * misconfiguration never widens a sandbox.
  *
  * Also made here, as root: keyd's master passphrase file when there is
- * none yet (keyd-passphrase-file, 32 random bytes in hex, root 0600), and
+ * none yet (keyd-passphrase-file, 32 random bytes in hex, root 0600),
+ * policyd's column key likewise (policyd-key-file), and
  * in every worker home the gpg.conf and the Assuan redirect (S.gpg-agent)
  * that send the worker's gpg to keyd's restricted socket.  A worker home
  * belongs to _pgpmg_cryptod, so these files are written without following
@@ -223,6 +224,59 @@ prepare_passphrase(const struct pgpmg_conf *conf)
 	log_info("created keyd's master passphrase in %s", path);
 }
 
+/*
+ * policyd's column key (policyd-key-file, policyd/seal.h): made once, when
+ * missing, with 32 random bytes in hex; an existing file must be root's
+ * and closed to group and others.  policyd reads it as root before its
+ * sandbox; a rotation adds a new first line by hand (DESIGN-NOTES).
+ */
+static void
+prepare_policyd_key(const struct pgpmg_conf *conf)
+{
+	const char	*path = conf->policyd_key_file;
+	unsigned char	 rnd[32];
+	char		 hex[2 * sizeof(rnd) + 2];
+	struct stat	 st;
+	size_t		 off = 0, len;
+	ssize_t		 n;
+	int		 fd;
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+		    (st.st_mode & 077) != 0)
+			fatalx("policyd-key-file %s must be a regular file "
+			    "owned by root with mode 0600", path);
+		return;
+	}
+	if (errno != ENOENT)
+		fatal("policyd-key-file %s", path);
+	mkdir_parents(path);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		fatal("getrandom");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof(rnd));
+	hex[2 * sizeof(rnd)] = '\n';
+	hex[2 * sizeof(rnd) + 1] = '\0';
+	len = strlen(hex);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		fatal("create %s", path);
+	while (off < len) {
+		if ((n = write(fd, hex + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("write %s", path);
+		}
+		off += (size_t)n;
+	}
+	explicit_bzero(hex, sizeof(hex));
+	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1 ||
+	    fsync(fd) == -1 || close(fd) == -1)
+		fatal("%s", path);
+	log_info("created policyd's column key in %s", path);
+}
+
 void
 prepare_dirs(void)
 {
@@ -239,6 +293,7 @@ prepare_dirs(void)
 	keyd_uid = user_uid(PROC_KEYD, &keyd_gid);
 	ensure_dir(conf->keyd_home, keyd_uid, keyd_gid, 0700);
 	prepare_passphrase(conf);
+	prepare_policyd_key(conf);
 	ensure_dir(conf->cryptod_home, 0, 0, 0755);
 	uid = user_uid(PROC_CRYPTOD, &gid);
 

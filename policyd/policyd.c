@@ -3,42 +3,48 @@
  * _pgpmg_policyd, chrooted into the PostgreSQL socket directory (so the
  * database socket is all it can see of the filesystem), with no network
  * namespace of its own to reach anything else.
+ *
+ * The database connection (db.c) lives on the event loop and never
+ * blocks it: policyd starts and serves its peers whether or not the
+ * database is there, answers "unavailable" while it is not, and
+ * reconnects by itself.
  */
-#include <libpq-fe.h>
 #include <string.h>
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/msg.h"
+#include "policyd/db.h"
+#include "policyd/dbstatus.h"
+#include "policyd/statements.h"
 
-static const struct child_ops policyd_ops = { 0 };
+/* The conninfo rewritten for the jail; db.c keeps pointing at it. */
+static struct db_conninfo	 policyd_ci;
 
-/*
- * The socket directory named by the conninfo's host.  Only a local socket
- * is supported: a remote database would need the network and CA files in
- * policyd's view, which this sandbox profile does not give.
- */
 static void
-policyd_socket_dir(const char *conninfo, char *dir, size_t len)
+policyd_started(struct child *c)
 {
-	PQconninfoOption	*opts, *o;
-	char			*err = NULL;
-	int			 found = 0;
-
-	if ((opts = PQconninfoParse(conninfo, &err)) == NULL)
-		fatalx("database: %s", err ? err : "cannot parse conninfo");
-	for (o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "host") != 0 || o->val == NULL)
-			continue;
-		if (o->val[0] != '/' || strlen(o->val) >= len)
-			fatalx("database: host must be the absolute path of "
-			    "the PostgreSQL socket directory");
-		memcpy(dir, o->val, strlen(o->val) + 1);
-		found = 1;
-	}
-	PQconninfoFree(opts);
-	if (!found)
-		fatalx("database: the conninfo must name host=SOCKETDIR");
+	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
+	    (unsigned)c->conf.database_timeout * 1000);
 }
+
+static void
+policyd_parent_msg(struct child *c, struct imsg *imsg)
+{
+	switch (imsg->hdr.type) {
+	case IMSG_PARENT_DB_STATUS:
+		dbstatus_request(c, imsg);
+		break;
+	default:
+		fatalx("unexpected %s from parent",
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+static const struct child_ops policyd_ops = {
+	.parent_msg = policyd_parent_msg,
+	.started = policyd_started,
+};
 
 int
 main(int argc, char *argv[])
@@ -46,11 +52,15 @@ main(int argc, char *argv[])
 	struct child		 c;
 	struct sandbox_view	 view = { 0 };
 	const int		 keep[] = { PROC_PARENT_FD };
-	char			 sockdir[4096];
+	char			 err[512];
 
 	child_boot(&c, PROC_POLICYD, argc, argv);
-	policyd_socket_dir(c.conf.database, sockdir, sizeof(sockdir));
-	view.chroot_dir = sockdir;
+	/* Before the jail: the socket directory to enter, and the user
+	 * libpq would otherwise look up in a passwd file it cannot see. */
+	if (db_conninfo_prepare(c.conf.database, proc_user(PROC_POLICYD),
+	    &policyd_ci, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	view.chroot_dir = policyd_ci.sockdir;
 	sandbox_enter(PROC_POLICYD, &view, keep, 1, &c.sandbox);
 	child_run(&c, &policyd_ops);
 	fatalx("exited event loop");

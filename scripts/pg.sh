@@ -9,7 +9,11 @@
 #
 # Needs root: the server runs as the `postgres` system user (initdb refuses
 # root), through runuser.  Authentication is peer only (the OS user
-# _pgpmg_policyd is the role _pgpmg_policyd); TCP is off.  The socket
+# _pgpmg_policyd is the role _pgpmg_policyd); TCP is off.  The OS users
+# root and postgres may log in as the superuser role postgres (a peer map,
+# pgpmg_admin in pg_ident.conf): that is the DDL role `pgpmgctl db migrate`
+# uses (database-admin); init writes the map, start adds it to a cluster
+# made before it existed.  The socket
 # directory belongs to postgres with mode 0755, because policyd chroots into
 # it.  Every parent directory must be traversable by postgres.
 set -eu
@@ -82,6 +86,41 @@ pick_locale() {
 
 running() { as_pg "$PGBIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
 
+# The peer map that lets OS root be the role postgres, and the pg_hba line
+# that uses it for that role only (first, since the first match wins).
+# Idempotent; a running server reloads.  The files keep their owner and
+# mode (rewritten in place).
+ensure_admin_map() {
+	local data=$1 changed='' tmp
+	if ! grep -q '^pgpmg_admin[[:space:]]' "$data/pg_ident.conf"; then
+		cat >>"$data/pg_ident.conf" <<-EOF
+
+		# pgpmg (scripts/pg.sh): OS users root and postgres are the role
+		# postgres, for pgpmgctl db migrate (database-admin)
+		pgpmg_admin	root		postgres
+		pgpmg_admin	postgres	postgres
+		EOF
+		changed=1
+	fi
+	if ! grep -q '^local[[:space:]].*map=pgpmg_admin' "$data/pg_hba.conf"; then
+		tmp=$(mktemp)
+		{
+			echo "# pgpmg (scripts/pg.sh): the role postgres through the peer map"
+			echo "# pgpmg_admin (pg_ident.conf); every other role: plain peer, below"
+			echo "local	all	postgres	peer	map=pgpmg_admin"
+			echo
+			cat -- "$data/pg_hba.conf"
+		} >"$tmp" && cat -- "$tmp" >"$data/pg_hba.conf"
+		rm -f -- "$tmp"
+		changed=1
+	fi
+	if [ -n "$changed" ] && running "$data"; then
+		as_pg "$PGBIN/pg_ctl" -D "$data" -s reload ||
+		    die "could not reload the server in $data"
+	fi
+	return 0
+}
+
 start_server() {	# DATADIR SOCKDIR LOGFILE
 	local data=$1 sock=$2 log=$3
 	if running "$data"; then
@@ -137,6 +176,7 @@ cmd_init() {
 		cat "$tmplog" >&2
 		die "initdb failed for $data"
 	fi
+	ensure_admin_map "$data"
 	# Make the cluster self-describing: no TCP, socket in SOCKDIR.
 	cat >>"$data/postgresql.conf" <<-EOF
 
@@ -174,6 +214,7 @@ cmd_start() {
 	log=$(abspath "$3")
 	[ -f "$data/PG_VERSION" ] || die "$data is not a cluster (run: $0 init $data $sock)"
 	prepare_sockdir "$sock"
+	ensure_admin_map "$data"
 	start_server "$data" "$sock" "$log"
 }
 

@@ -3,14 +3,18 @@
 #
 # On first use it creates ./run/ (ignored by git):
 #   run/pgpmg.conf   the configuration, with absolute paths (never overwritten;
-#                    a missing keyd-passphrase-file line is added)
+#                    missing keyd-passphrase-file, database-admin and
+#                    policyd-key-file lines are added)
 #   run/keyd.passphrase  keyd's master passphrase (pgpmgd makes it, root 0600)
+#   run/policyd.key  policyd's column key (pgpmgd makes it, root 0600)
 #   run/empty/       the empty chroot of the children (root:root 0755)
 #   run/tls/         a self-signed certificate for localhost (scripts/mkcert.sh)
 #   run/pgdata/      a private PostgreSQL 15 cluster (scripts/pg.sh), with its
 #   run/pgsock/      unix socket directory (no TCP) and log run/postgres.log
 # Later runs reuse all of it.  Then it makes sure the system users exist,
-# starts PostgreSQL and runs `build/pgpmgd -d` in the foreground.  Ctrl-C or
+# starts PostgreSQL, brings the schema up to date (`build/pgpmgctl db
+# migrate` with the repository's sql/, as the superuser postgres, which
+# pg.sh lets root be) and runs `build/pgpmgd -d` in the foreground.  Ctrl-C or
 # SIGTERM stops pgpmgd; the private PostgreSQL is stopped on every way out.
 # The exit status is pgpmgd's.
 set -eu
@@ -24,9 +28,11 @@ REPO=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
 RUN=$REPO/run
 CONF=$RUN/pgpmg.conf
 PGPMGD=$REPO/build/pgpmgd
+PGPMGCTL=$REPO/build/pgpmgctl
 PGSH=$REPO/scripts/pg.sh
 
 [ -x "$PGPMGD" ] || die "$PGPMGD is not built (run: make run)"
+[ -x "$PGPMGCTL" ] || die "$PGPMGCTL is not built (run: make run)"
 
 # The paths go into pgpmg.conf unquoted and into a libpq conninfo: keep them
 # plain.  Unix socket paths must fit in sun_path (107 bytes).
@@ -113,6 +119,8 @@ write_conf() {
 	tls-certificate $RUN/tls/cert.pem
 	tls-key $RUN/tls/key.pem
 	database "host=$RUN/pgsock dbname=pgpmg user=_pgpmg_policyd"
+	database-admin "host=$RUN/pgsock dbname=pgpmg user=postgres"
+	policyd-key-file $RUN/policyd.key
 
 	chroot $RUN/empty
 	keyd-home $RUN/keyd
@@ -133,6 +141,18 @@ if ! grep -q '^[[:space:]]*keyd-passphrase-file[[:space:]]' "$CONF"; then
 	printf '\n# the master passphrase of keyd (pgpmgd makes it, root 0600)\nkeyd-passphrase-file %s\n' \
 	    "$RUN/keyd.passphrase" >>"$CONF"
 	echo "run: added keyd-passphrase-file $RUN/keyd.passphrase to $CONF"
+fi
+# Likewise for the keys that came with the database schema: the DDL role
+# of the private cluster, and policyd's key in ./run, not /etc/pgpmg.
+if ! grep -q '^[[:space:]]*database-admin[[:space:]]' "$CONF"; then
+	printf '\n# the role that owns the schema (pgpmgctl db migrate)\ndatabase-admin "host=%s dbname=pgpmg user=postgres"\n' \
+	    "$RUN/pgsock" >>"$CONF"
+	echo "run: added database-admin to $CONF"
+fi
+if ! grep -q '^[[:space:]]*policyd-key-file[[:space:]]' "$CONF"; then
+	printf '\n# the key policyd seals sensitive columns with (pgpmgd makes it, root 0600)\npolicyd-key-file %s\n' \
+	    "$RUN/policyd.key" >>"$CONF"
+	echo "run: added policyd-key-file $RUN/policyd.key to $CONF"
 fi
 
 mkdir -p -- "$RUN/empty"
@@ -164,6 +184,12 @@ protected "$PGSH" start "$RUN/pgdata" "$RUN/pgsock" "$RUN/postgres.log" ||
     die "PostgreSQL did not start; see $RUN/postgres.log"
 check_interrupt
 
+# Each migration is one transaction: an interrupted run leaves none half
+# applied, and the next `make run` takes up where it stopped.
+protected "$PGPMGCTL" -f "$CONF" db migrate -D "$REPO/sql" ||
+    die "the database migrations failed (above)"
+check_interrupt
+
 conf_value() {	# first value of a statement in the config, for the banner
 	awk -v k="$1" -v s="${2-}" '
 	    $1 == k && (s == "" || $2 == s) { print (s == "" ? $2 : $3); exit }' "$CONF"
@@ -175,6 +201,7 @@ pgpmg: embedded default in $RUN
   web         https://$(conf_value listen web)/
   database    socket $RUN/pgsock, log $RUN/postgres.log
   inspect     build/pgpmgctl -f $CONF status
+  audit       build/pgpmgctl -f $CONF audit verify
   stop        Ctrl-C
 EOF
 

@@ -46,6 +46,8 @@ control-socket $ENV_DIR/pgpmgd.sock
 tls-certificate $ENV_DIR/tls/cert.pem
 tls-key $ENV_DIR/tls/key.pem
 database "host=$ENV_DIR/pgsock dbname=pgpmg user=_pgpmg_policyd"
+database-admin "host=$ENV_DIR/pgsock dbname=pgpmg user=postgres"
+policyd-key-file $ENV_DIR/policyd.key
 chroot $ENV_DIR/empty
 keyd-home $ENV_DIR/keyd
 keyd-passphrase-file $ENV_DIR/keyd.passphrase

@@ -890,7 +890,7 @@ Test(config, smtpd_keys)
 Test(config, smtpd_key_errors)
 {
 	expect_error("smtp-max-recipients 99\n",
-	    "pgpmg.conf:1: smtp-max-recipients: 99 out of range 100..100000");
+	    "pgpmg.conf:1: smtp-max-recipients: 99 out of range 100..10000");
 	expect_error("smtp-max-message-size 99999999999999999999999\n",
 	    "pgpmg.conf:1: smtp-max-message-size: 99999999999999999999999 "
 	    "out of range 1024..4294967296");
@@ -904,4 +904,51 @@ Test(config, smtpd_key_errors)
 	    "pgpmg.conf:1: hostname: \"-bad-\" is not a valid host name");
 	expect_error("smtp-max-errors 3\nsmtp-max-errors 4\n",
 	    "pgpmg.conf:2: smtp-max-errors: already set on line 1");
+}
+
+Test(config, database_keys)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_str_eq(conf.database_admin,
+	    "host=/var/run/postgresql dbname=pgpmg user=postgres");
+	cr_expect_str_eq(conf.policyd_key_file, "/etc/pgpmg/policyd.key");
+	conf_free(&conf);
+
+	cr_assert_eq(parse("database \"host=/s dbname=d user=_pgpmg_policyd\"\n"
+	    "database-admin \"host=/s dbname=d user=dba\"\n"
+	    "policyd-key-file /srv/pgpmg/policyd.key\n", &conf), 0, "%s",
+	    errbuf);
+	cr_expect_str_eq(conf.database, "host=/s dbname=d user=_pgpmg_policyd");
+	cr_expect_str_eq(conf.database_admin, "host=/s dbname=d user=dba");
+	cr_expect_str_eq(conf.policyd_key_file, "/srv/pgpmg/policyd.key");
+	conf_free(&conf);
+
+	expect_error("database-admin \"\"\n",
+	    "pgpmg.conf:1: database-admin: empty connection string");
+	expect_error("database-admin a\ndatabase-admin b\n",
+	    "pgpmg.conf:2: database-admin: already set on line 1");
+	expect_error("policyd-key-file policyd.key\n",
+	    "pgpmg.conf:1: policyd-key-file: path \"policyd.key\" is not "
+	    "absolute");
+	expect_error("policyd-key-file\n",
+	    "pgpmg.conf:1: policyd-key-file: missing arguments, expected: "
+	    "policyd-key-file PATH");
+}
+
+Test(config, database_timeout)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.database_timeout, 10);
+	conf_free(&conf);
+	cr_assert_eq(parse("database-timeout 2\n", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.database_timeout, 2);
+	conf_free(&conf);
+	expect_error("database-timeout 0\n",
+	    "pgpmg.conf:1: database-timeout: 0 out of range 1..3600");
+	expect_error("database-timeout 10s\n",
+	    "pgpmg.conf:1: database-timeout: \"10s\" is not a number");
 }
