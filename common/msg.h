@@ -81,6 +81,36 @@ enum imsg_type {
 				   came up or went away, string text
 				   (< DBSTAT_TEXT_MAX) */
 
+	/*
+	 * cryptod <-> policyd: the plan for one message (issue 5).  cryptod
+	 * sends every recipient, then REQUEST; policyd answers one RCPT per
+	 * recipient, in order, then DONE.  Requests are numbered by cryptod;
+	 * policyd answers them in the order they came.  While the database is
+	 * unavailable DONE says PLAN_TEMPFAIL (and no RCPT is sent), so the
+	 * message gets a 4xx and nothing leaves against policy.
+	 */
+	IMSG_CRYPTOD_PLAN_RCPT,	/* u64 request, string address (<= 256),
+				   u32 PLAN_RCPT_F_* */
+	IMSG_CRYPTOD_PLAN_REQUEST,/* u64 request, string sender (<= 256),
+				   u32 nrcpt, u32 PLAN_MSG_F_*, string subject
+				   (UTF-8, RFC 2047 decoded, <= 4096) */
+	IMSG_POLICYD_PLAN_RCPT,	/* u64 request, u32 recipient index, u32
+				   POLICY_*, string rule (<= 200: what
+				   decided, e.g. "rule 12: domain
+				   partner.example" or "global: keyword") */
+	IMSG_POLICYD_PLAN_DONE,	/* u64 request, u32 PLAN_OK|PLAN_TEMPFAIL,
+				   u32 PLAN_DONE_F_*, string keyword to remove
+				   from the outgoing Subject ("" for none) */
+	/*
+	 * cryptod -> policyd, once a job is done: statistics and, for a
+	 * failure or a refusal, the audit trail.  Fire and forget: policyd
+	 * logs what it cannot record.
+	 */
+	IMSG_CRYPTOD_RESULT,	/* u32 RESULT_DIR_*, u32 RESULT_F_*, u32
+				   messages, string sender, string recipient
+				   (the first concerned), string detail
+				   (reason, rule; <= 512) */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -104,6 +134,43 @@ enum imsg_type {
 #define GROUP_F_NOTICE	0x01	/* a notice from the gateway: relayed with
 				   the null sender, so it never bounces */
 #define GROUP_F_8BIT	0x02	/* the output has 8-bit bytes */
+
+/* The plan protocol (IMSG_CRYPTOD_PLAN_*, IMSG_POLICYD_PLAN_*). */
+#define PLAN_RCPT_F_KEY		0x01	/* a usable encryption key for this
+					   recipient is in the store */
+#define PLAN_MSG_F_SENDER_KEY	0x01	/* the sender has a held signing key */
+#define PLAN_MSG_F_ENCRYPTED	0x02	/* the message is encrypted already */
+enum policy_action {
+	POLICY_PASS = 1,	/* as it is (signed when PLAN_DONE_F_SIGN) */
+	POLICY_ENCRYPT,		/* encrypt to the recipient's key (signed
+				   inside when PLAN_DONE_F_SIGN) */
+	POLICY_BOUNCE,		/* refuse 5xx: no key, policy wants it
+				   encrypted (missing-key bounce) */
+	POLICY_HOLD,		/* refuse 4xx: held until the admin decides
+				   (missing-key hold; Postfix keeps it) */
+	POLICY_INCOMING,	/* internal recipient: verify, and decrypt
+				   when PLAN_DONE_F_DECRYPT */
+};
+enum plan_status {
+	PLAN_OK = 0,
+	PLAN_TEMPFAIL,		/* the database is unavailable: 4xx */
+};
+#define PLAN_DONE_F_SIGN	0x01	/* sign outgoing mail */
+#define PLAN_DONE_F_DECRYPT	0x02	/* decrypt incoming mail */
+#define PLAN_DONE_F_PROTECT	0x04	/* protected headers */
+
+/* Results (IMSG_CRYPTOD_RESULT). */
+enum result_dir {
+	RESULT_DIR_IN = 1,
+	RESULT_DIR_OUT,
+};
+#define RESULT_F_ENCRYPTED	0x001
+#define RESULT_F_SIGNED		0x002
+#define RESULT_F_DECRYPTED	0x004
+#define RESULT_F_SIG_GOOD	0x008
+#define RESULT_F_SIG_BAD	0x010
+#define RESULT_F_FAILED		0x020	/* decryption failed */
+#define RESULT_F_REFUSED	0x040	/* refused or held by policy */
 
 /* Key operations (IMSG_KEY_REQUEST, IMSG_CTL_KEY). */
 enum key_op {
