@@ -14,10 +14,11 @@
 #        alice, armoured, always-trust; messages/s
 #   P    pipeline: smtp-source -> pgpmg smtpd -> cryptod (PGP/MIME,
 #        signed and encrypted) -> relay -> smtp-sink; messages/s
-# C and P alternate, C P C P ...; prints each, the medians and the ratio
-# P/C (target >= 0.85), the CPU each process spent per message on each
-# side, how busy the machine was, and where the workers were while the
-# pipeline ran (in gpg, or waiting for a job).
+# C and P alternate, C P P C C P ...; prints each, the medians and the
+# ratio P/C (target >= 0.85, on the median of the per-run ratios), the
+# CPU each process spent per message on each side, how busy the machine
+# was, and where the workers were while the pipeline ran (in gpg, or
+# waiting for a job).
 # Every pipeline run checks at the sink that each message is
 # multipart/encrypted, and decrypts and verifies a few as bob; the big
 # message is decrypted and its attachment compared.
@@ -49,7 +50,7 @@ BIG_MIB=${BENCH_CRYPTO_BIG_MIB:-50}
 HELPERS=${BENCH_BIN:-$BIN/bench}
 SAMPLES=3	# messages decrypted and verified per pipeline run
 
-echo "== bench/crypto.sh: sign+encrypt with $NWORKERS cryptod workers: $([ "$BIG_MIB" -gt 0 ] && echo "one $BIG_MIB MiB message (RSS), ")then $RUNS x (ceiling $CEIL_SECONDS s, pipeline $MSGS messages of $SIZE bytes over $SESSIONS sessions)"
+echo "== bench/crypto.sh: sign+encrypt with $NWORKERS cryptod workers: $([ "$BIG_MIB" -gt 0 ] && echo "one $BIG_MIB MiB message (RSS), then ")$RUNS x (ceiling $CEIL_SECONDS s, pipeline $MSGS messages of $SIZE bytes over $SESSIONS sessions)"
 for t in smtp-source smtp-sink gpg ss setpriv sha256sum shuf python3; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed (make deps)"; exit 0; }
 done
@@ -204,11 +205,19 @@ if [ "$BIG_MIB" -gt 0 ]; then
 	echo "   memfds mapped or not (growth of the system's Shmem): peak $(kv peak_meminfo_shmem_delta) kB"
 	echo "   peak per kind (of the sum over its processes), kB:"
 	awk '$1 == "kind" { printf "     %-10s %8d  (processes %d, largest one %d)\n", $2, $4, $6, $8 }' "$W/rss.out"
-	hwm=
-	for p in $(descendants "$PGPMGD_PID"); do
-		hwm="$hwm $(awk '/^Name:/ { n = $2 } /^VmHWM:/ { printf "%s:%s", n, $2 }' "/proc/$p/status" 2>/dev/null)"
+	# The sampler may miss a peak shorter than 10 ms; the kernel's own
+	# peak of each process (VmHWM) does not.  Their sum, with the largest
+	# gpg, bounds the peak of the sum from above (the processes need not
+	# peak together).
+	hwm='' hwm_sum=0
+	for p in "$PGPMGD_PID" $(descendants "$PGPMGD_PID"); do
+		h=$(awk '/^Name:/ { n = $2 } /^VmHWM:/ { if (n != "gpg") printf "%s:%s", n, $2 }' "/proc/$p/status" 2>/dev/null)
+		[ -n "$h" ] || continue
+		hwm="$hwm $h" hwm_sum=$((hwm_sum + ${h#*:}))
 	done
+	hwm_sum=$((hwm_sum + $(awk '$1 == "kind" && $2 == "gpg" { print $8 }' "$W/rss.out") + 0))
 	echo "   VmHWM (the kernel's peak) of the long-lived processes, kB:$hwm"
+	echo "   upper bound of the peak of the sum (these VmHWM and the largest gpg): $(mib "$hwm_sum")"
 	RSS_LINE="| peak RSS of the appliance (sum), one $BIG_MIB MiB message | $(mib "$PEAK") | < 4 x $(mib $((BIG_BYTES / 1024))) = $(mib "$TARGET_KB"): $RSS_OK |"
 fi
 
@@ -269,6 +278,7 @@ machine() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 +
 BUSY_P=0 TOTAL_P=0 BUSY_C=0 TOTAL_C=0
 machine_add() {	# machine_add SIDE BEFORE AFTER
 	local -n b=BUSY_$1 t=TOTAL_$1
+	local b0 t0 b1 t1
 	read -r b0 t0 <<<"$2"
 	read -r b1 t1 <<<"$3"
 	b=$((b + b1 - b0)) t=$((t + t1 - t0))
@@ -279,7 +289,12 @@ machine_add() {	# machine_add SIDE BEFORE AFTER
 # libevent's loop, waiting for a job; poll is gpgme, waiting for gpg;
 # wait4 is gpgme reaping its fork; "running" is on a CPU or runnable.
 WORKER_PIDS=$(for ((i = 0; i < NWORKERS; i++)); do child_pid "cryptod#$i"; done)
+ARCH=$(uname -m)
 state_name() {
+	if [ "$ARCH" != x86_64 ] && [ "$1" != running ]; then
+		echo "syscall-$1"
+		return
+	fi
 	case $1 in
 	232|281) echo job-wait ;; 7) echo gpg ;; 61) echo wait4 ;;
 	running) echo running ;; *) echo other ;;
@@ -336,29 +351,39 @@ run_pipeline() {
 }
 
 C_RATES=() P_RATES=() PAIRS=()
-C_OPS=0 C_SELF=0 C_GPG=0 P_SRC=0 C_OPMS=()
+C_OPS=0 C_SELF=0 C_GPG=0 P_SRC=0 C_OPMS=() C_WALL=0 P_WALL=0
 echo "-- throughput, sign+encrypt of a $(wc -c <"$W/payload.eml")-byte message (msg/s)"
-for ((r = 1; r <= RUNS; r++)); do
+side_ceiling() {
+	local c0 m0 ops self gpg wall
 	c0=$(cpu_snapshot) m0=$(machine)
 	c=$(run_ceiling) || broken "ceiling run $r"
 	cpu_add CPU_C "$c0" "$(cpu_snapshot)"
 	machine_add C "$m0" "$(machine)"
-	read -r ops self gpg opms < <(awk '$1 == "total" { o = $3; s = $9; g = $11 }
-	    $1 == "worker" { a += $10; n++ } END { printf "%d %d %d %.2f\n", o, s, g, a / n }' "$W/ceiling.out")
+	read -r ops self gpg opms wall < <(awk '$1 == "total" { o = $3; s = $9; g = $11 }
+	    $1 == "worker" { a += $10; n++; if ($6 > w) w = $6 }
+	    END { printf "%d %d %d %.2f %d\n", o, s, g, a / n, w }' "$W/ceiling.out")
 	C_OPS=$((C_OPS + ops)) C_SELF=$((C_SELF + self)) C_GPG=$((C_GPG + gpg))
+	C_WALL=$((C_WALL + wall))
 	C_OPMS+=("$opms")
-
+}
+side_pipeline() {
+	local c0 m0 out src st i k
 	c0=$(cpu_snapshot) m0=$(machine)
 	out=$(run_pipeline) || broken "pipeline run $r"
 	cpu_add CPU_P "$c0" "$(cpu_snapshot)"
 	machine_add P "$m0" "$(machine)"
 	read -r p ms src <<<"$out"
-	P_SRC=$((P_SRC + src))
+	P_SRC=$((P_SRC + src)) P_WALL=$((P_WALL + ms))
 	read -ra st <"$W/state.out"
 	for ((i = 0; i + 1 < ${#st[@]}; i += 2)); do
 		k=$(state_name "${st[i]}")
 		STATE[$k]=$(( ${STATE[$k]:-0} + st[i + 1] ))
 	done
+}
+# C P, then P C, and so on: a drift of the machine's speed during a pair
+# favours neither side.
+for ((r = 1; r <= RUNS; r++)); do
+	if ((r % 2)); then side_ceiling; side_pipeline; else side_pipeline; side_ceiling; fi
 	ratio=$(awk -v a="$p" -v b="$c" 'BEGIN { printf "%.2f", a / b }')
 	echo "   run $r  ceiling: $c msg/s ($opms ms per operation)   pipeline: $p msg/s ($ms ms)   ratio $ratio"
 	C_RATES+=("$c") P_RATES+=("$p") PAIRS+=("$ratio")
@@ -366,8 +391,11 @@ done
 C_MED=$(printf '%s\n' "${C_RATES[@]}" | median)
 P_MED=$(printf '%s\n' "${P_RATES[@]}" | median)
 RATIO=$(awk -v a="$P_MED" -v b="$C_MED" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-RATIO_OK=$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.85) ? "met" : "NOT MET" }')
 PAIR_MED=$(printf '%s\n' "${PAIRS[@]}" | median)
+# The target is judged on the median of the per-run ratios: each pair ran
+# back to back, so a slow drift of the machine cancels out, which the
+# ratio of the two medians does not.
+RATIO_OK=$(awk -v r="$PAIR_MED" 'BEGIN { print (r >= 0.85) ? "met" : "NOT MET" }')
 
 # CPU per message, in microseconds, by process, largest first.
 cpu_line() {	# cpu_line ARRAY N [extra "name microseconds" lines]
@@ -386,7 +414,10 @@ CPU_RATIO=$(awk -v c="${C_CPU##*sum }" -v p="${P_CPU##*sum }" 'BEGIN { printf "%
 echo "   CPU per message (user+system, microseconds; gpg as reaped by pgpmgd or gpgme_loop):"
 echo "     pipeline: $P_CPU"
 echo "     ceiling:  $C_CPU"
-echo "   machine busy (all tenants): $(awk -v b="$BUSY_C" -v t="$TOTAL_C" 'BEGIN { printf "%.0f%%", b * 100 / t }') during the ceiling runs, $(awk -v b="$BUSY_P" -v t="$TOTAL_P" 'BEGIN { printf "%.0f%%", b * 100 / t }') during the pipeline runs"
+# The cores the measured processes used: CPU per message x rate.
+cores() { awk -v us="$1" -v n="$2" -v ms="$3" 'BEGIN { printf "%.2f", (ms > 0) ? us * n / (ms * 1e3) : 0 }'; }
+echo "   cores used by the measured processes: $(cores "${C_CPU##*sum }" "$C_OPS" "$C_WALL") in the ceiling runs, $(cores "${P_CPU##*sum }" "$P_N" "$P_WALL") in the pipeline runs, of $(nproc)"
+echo "   machine busy (all tenants, load average $(cut -d' ' -f1-3 /proc/loadavg)): $(awk -v b="$BUSY_C" -v t="$TOTAL_C" 'BEGIN { printf "%.0f%%", b * 100 / t }') during the ceiling runs, $(awk -v b="$BUSY_P" -v t="$TOTAL_P" 'BEGIN { printf "%.0f%%", b * 100 / t }') during the pipeline runs"
 echo "   cryptod workers during the pipeline runs (share of 10 ms samples): $(for k in "${!STATE[@]}"; do echo "$k ${STATE[$k]}"; done |
     sort -k2,2nr | awk '{ k[NR] = $1; v[NR] = $2; t += $2 } END { for (i = 1; i <= NR; i++) printf "%s%s %.1f%%", (i > 1 ? ", " : ""), k[i], v[i] * 100 / t }')"
 # A worker's time per job: workers / rate, less the time it waited.
@@ -402,8 +433,8 @@ cat <<TABLE
 |---|---|---|
 | ceiling: bare gpgme sign+encrypt, $NWORKERS processes (median of $RUNS) | $C_MED msg/s | |
 | pipeline: smtp-source -> pgpmg -> smtp-sink, $NWORKERS workers, $SESSIONS sessions (median of $RUNS) | $P_MED msg/s | |
-| ratio pipeline / ceiling (of the medians) | $RATIO | >= 0.85: $RATIO_OK |
-| median of the per-run ratios | $PAIR_MED | |
+| ratio pipeline / ceiling, median of the $RUNS per-run ratios | $PAIR_MED | >= 0.85: $RATIO_OK |
+| ratio of the medians | $RATIO | |
 | CPU per message, ceiling / pipeline (the ratio when both keep the machine busy) | $CPU_RATIO | |
 ${RSS_LINE}
 

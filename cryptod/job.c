@@ -169,22 +169,27 @@ group_original(struct job *j, const struct rcptset *s)
 	    s->n, fd);
 }
 
-/* 1 when the sealed output holds 8-bit bytes (the relay must say so). */
+/*
+ * 1 when the sealed output holds 8-bit bytes (the relay must say so).
+ * Read in small pieces, not mapped: a mapping would count the whole
+ * output again in this worker's memory while the input is mapped too.
+ */
 static int
 fd_has_8bit(int fd, uint64_t size)
 {
-	const unsigned char	*p;
-	int			 found = 0;
+	unsigned char	 b[65536];
+	uint64_t	 off = 0;
+	ssize_t		 n;
 
-	if (size == 0)
-		return 0;
-	if ((p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
-	    MAP_FAILED)
-		return 1;
-	for (uint64_t i = 0; i < size && !found; i++)
-		found = p[i] & 0x80;
-	munmap((void *)(uintptr_t)p, (size_t)size);
-	return found;
+	while (off < size) {
+		if ((n = pread(fd, b, sizeof(b), (off_t)off)) <= 0)
+			return 1;	/* unreadable: claim 8 bit, the safe way */
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i] & 0x80)
+				return 1;
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
 /* Seal a written spool and send it as a group; the relay is told when it
