@@ -105,3 +105,85 @@ hdr_add(struct buf *b, const char *name, const char *value)
 	buf_addstr(b, "\r\n");
 	return buf_failed(b) ? -1 : 0;
 }
+
+/* RFC 2047 B words for UTF-8 text: at most 45 bytes (60 base64) each,
+ * never cutting a character, separated by a space (folding is hdr_add's). */
+static int
+hdr_encode_words(const char *p, size_t len, struct buf *out)
+{
+	static const char	 b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t			 off = 0;
+
+	while (off < len) {
+		size_t n = len - off > 45 ? 45 : len - off;
+
+		/* Back off to the start of a UTF-8 character. */
+		while (n > 1 && off + n < len &&
+		    ((unsigned char)p[off + n] & 0xc0) == 0x80)
+			n--;
+		if (off > 0)
+			buf_addc(out, ' ');
+		buf_addstr(out, "=?UTF-8?B?");
+		for (size_t i = 0; i < n; i += 3) {
+			unsigned v = (unsigned char)p[off + i] << 16;
+			if (i + 1 < n)
+				v |= (unsigned char)p[off + i + 1] << 8;
+			if (i + 2 < n)
+				v |= (unsigned char)p[off + i + 2];
+			buf_addc(out, b64[(v >> 18) & 63]);
+			buf_addc(out, b64[(v >> 12) & 63]);
+			buf_addc(out, i + 1 < n ? b64[(v >> 6) & 63] : '=');
+			buf_addc(out, i + 2 < n ? b64[v & 63] : '=');
+		}
+		buf_addstr(out, "?=");
+		off += n;
+	}
+	return buf_failed(out) ? -1 : 0;
+}
+
+int
+hdr_subject_without(const char *subject, size_t len, const char *keyword,
+    struct buf *out)
+{
+	struct buf	 text;
+	size_t		 klen = strlen(keyword);
+	int		 ascii = 1, space = 1, rc;
+
+	buf_init(&text, len + 1);
+	for (size_t i = 0; i < len; i++) {
+		if (klen > 0 && len - i >= klen &&
+		    strncasecmp(subject + i, keyword, klen) == 0) {
+			i += klen - 1;
+			continue;
+		}
+		/* Control characters never reach a header we write. */
+		if ((unsigned char)subject[i] < 0x20 || subject[i] == 0x7f) {
+			if (!space)
+				buf_addc(&text, ' ');
+			space = 1;
+			continue;
+		}
+		if (subject[i] == ' ') {
+			if (!space)
+				buf_addc(&text, ' ');
+			space = 1;
+			continue;
+		}
+		ascii &= (unsigned char)subject[i] < 0x80;
+		buf_addc(&text, subject[i]);
+		space = 0;
+	}
+	while (text.len > 0 && text.data[text.len - 1] == ' ')
+		text.len--;
+	if (buf_failed(&text))
+		rc = -1;
+	else if (ascii)
+		rc = buf_add(out, text.data != NULL ? text.data : "", text.len);
+	else
+		rc = hdr_encode_words(text.data, text.len, out);
+	buf_addc(out, '\0');
+	out->len--;
+	buf_free(&text);
+	return rc == -1 || buf_failed(out) ? -1 : 0;
+}

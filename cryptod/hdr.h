@@ -27,6 +27,15 @@ void	hdr_boundary(char out[HDR_BOUNDARY_LEN + 1]);
 void	hdr_date(char *out, size_t len);
 void	hdr_message_id(char *out, size_t len, const char *hostname);
 
+/*
+ * A Subject (UTF-8, decoded) with every occurrence of keyword removed
+ * (ASCII case-insensitive) and the white space left behind collapsed, as a
+ * header value: as it is when ASCII, else RFC 2047 encoded words (UTF-8,
+ * B), whole characters in each.  NUL-terminated in out.
+ */
+int	hdr_subject_without(const char *subject, size_t len,
+	    const char *keyword, struct buf *out);
+
 /* "Name: value\r\n", the value folded at spaces before 78 columns. */
 int	hdr_add(struct buf *, const char *name, const char *value);
 

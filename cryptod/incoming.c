@@ -416,7 +416,7 @@ has_text(const char *p, const char *end)
  */
 static int
 inline_text(struct cryptod *cd, const char *charset, const char *text,
-    size_t len, struct buf *out, struct in_result *res)
+    size_t len, int decrypt, struct buf *out, struct in_result *res)
 {
 	const char	*p = text, *end = text + len, *b, *bm, *bs, *e;
 	int		 replaced = 0, nblocks = 0, partial;
@@ -432,7 +432,9 @@ inline_text(struct cryptod *cd, const char *charset, const char *text,
 		 * else is in the text. */
 		partial = has_text(text, b) || has_text(e, end);
 		buf_add(out, p, (size_t)(b - p));
-		if (b == bm) {
+		if (b == bm && !decrypt)
+			buf_add(out, b, (size_t)(e - b));
+		else if (b == bm) {
 			struct buf plain;
 			struct pgp_sink sink;
 			struct pgp_result r;
@@ -474,7 +476,8 @@ inline_text(struct cryptod *cd, const char *charset, const char *text,
 
 /* A message that is one text/plain part: its armoured blocks. */
 static void
-inline_root(struct cryptod *cd, struct mime_msg *mm, struct in_result *res)
+inline_root(struct cryptod *cd, struct mime_msg *mm, struct in_result *res,
+    int decrypt)
 {
 	struct mime_part	*p = mm->root;
 	struct buf		 raw, text, out, qp;
@@ -491,7 +494,8 @@ inline_root(struct cryptod *cd, struct mime_msg *mm, struct in_result *res)
 	    to_utf8(p->charset, raw.data != NULL ? raw.data : "", raw.len,
 	    &text) == 0 && text.len > 0 &&
 	    memmem(text.data, text.len, "-----BEGIN PGP ", 15) != NULL &&
-	    inline_text(cd, p->charset, text.data, text.len, &out, res) &&
+	    inline_text(cd, p->charset, text.data, text.len, decrypt, &out,
+	    res) &&
 	    res->dec == IN_DEC_OK && !buf_failed(&out) &&
 	    mime_encode_qp(out.data, out.len, &qp) == 0) {
 		mime_set_body(mm, p, qp.data, qp.len);
@@ -538,7 +542,9 @@ in_process(struct cryptod *cd, struct message *m, struct spool *sp,
 		return -1;
 	}
 	root = m->mime->root;
-	if (is_type(root, "multipart", "encrypted")) {
+	/* The policy may say not to decrypt: such mail is then only
+	 * verified where it is signed outside any encryption. */
+	if (m->decrypt && is_type(root, "multipart", "encrypted")) {
 		buf_init(&plain, cd->conf->crypto_max_output);
 		rc = pgpmime_decrypt(cd, m, &plain, res);
 		if (rc == 0)
@@ -552,7 +558,7 @@ in_process(struct cryptod *cd, struct message *m, struct spool *sp,
 	if ((signedp = find_signed(root)) != NULL)
 		pgpmime_verify(cd, m->mime, signedp, res, signedp != root);
 	else
-		inline_root(cd, m->mime, res);
+		inline_root(cd, m->mime, res, m->decrypt);
 	if (res->dec == IN_DEC_FAILED)
 		return in_fail(err, in_original(cd, m, res->reason, sp));
 	/* Ours from outside go; the rest, with any decrypted part. */

@@ -18,6 +18,13 @@ struct message {
 	int			 mime_err;
 	int			 made7;		/* mime_make_7bit() ran */
 	size_t			 changed7;	/* leaves it re-encoded */
+
+	/* What the policy says for this message (PLAN_DONE_F_*). */
+	int			 decrypt;	/* decrypt incoming */
+	int			 protect;	/* protected headers */
+	char			*subject;	/* outgoing Subject value to
+						   write instead (keyword
+						   removed), or NULL */
 };
 
 /* Why a group could not be produced, as the reply to give. */

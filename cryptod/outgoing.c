@@ -41,6 +41,17 @@ is_protected(const struct mime_field *f)
 	return 0;
 }
 
+/* A field as it was, but the Subject as the policy rewrote it (the
+ * keyword removed), when it did. */
+static void
+add_field(struct buf *b, const struct message *m, const struct mime_field *f)
+{
+	if (m->subject != NULL && hdr_is(f, "Subject"))
+		hdr_add(b, "Subject", m->subject);
+	else
+		buf_add(b, f->raw, f->raw_len);
+}
+
 /* The entity to sign or encrypt: its header and body. */
 struct inner {
 	struct buf	 outer;		/* the routing fields */
@@ -119,7 +130,7 @@ inner_build(struct cryptod *cd, struct message *m, int protect,
 		else if (protect && hdr_is(f, "Subject"))
 			buf_addstr(&in->outer, "Subject: ...\r\n");
 		else
-			buf_add(&in->outer, f->raw, f->raw_len);
+			add_field(&in->outer, m, f);
 	}
 	if (!have_ct && protect &&
 	    inner_content_type(in, NULL, protect) == -1)
@@ -127,8 +138,7 @@ inner_build(struct cryptod *cd, struct message *m, int protect,
 	if (protect)
 		for (size_t i = 0; i < hm->root->nfields; i++)
 			if (is_protected(&hm->root->fields[i]))
-				buf_add(&in->header, hm->root->fields[i].raw,
-				    hm->root->fields[i].raw_len);
+				add_field(&in->header, m, &hm->root->fields[i]);
 	buf_addstr(&in->header, "\r\n");
 
 	in->iov[0].iov_base = in->header.data;
@@ -219,7 +229,7 @@ out_encrypt(struct cryptod *cd, struct message *m, gpgme_key_t *keys,
 	char			 b[HDR_BOUNDARY_LEN + 1];
 	int			 rc;
 
-	if (out_prepare(cd, m, cd->conf->protected_headers, &in, err) == -1)
+	if (out_prepare(cd, m, m->protect, &in, err) == -1)
 		return -1;
 	hdr_boundary(b);
 	spool_buf(sp, &in.outer);
@@ -343,10 +353,17 @@ out_inline(struct cryptod *cd, struct message *m, gpgme_key_t *keys,
 	}
 	/* Every field stays; only the body's transfer encoding changes:
 	 * armour is 7-bit. */
-	for (size_t i = 0; i < root->nfields; i++)
-		if (!hdr_is(&root->fields[i], "Content-Transfer-Encoding"))
-			spool_write(sp, root->fields[i].raw,
-			    root->fields[i].raw_len);
+	for (size_t i = 0; i < root->nfields; i++) {
+		const struct mime_field *f = &root->fields[i];
+		struct buf fb;
+
+		if (hdr_is(f, "Content-Transfer-Encoding"))
+			continue;
+		buf_init(&fb, 0);
+		add_field(&fb, m, f);
+		spool_buf(sp, &fb);
+		buf_free(&fb);
+	}
 	spool_str(sp, "Content-Transfer-Encoding: 7bit\r\n\r\n");
 	iov.iov_base = text.data;
 	iov.iov_len = text.len;

@@ -1,43 +1,55 @@
 /*
- * The built-in default policy; see plan.h.
+ * policyd's plan made into cryptod's actions; see plan.h.
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "common/msg.h"
 #include "cryptod/plan.h"
 
 int
-plan_default(const struct pgpmg_conf *conf, const struct keystore *ks,
-    const char *sender, const char *const *rcpts, size_t n, struct plan *p)
+plan_alloc(struct plan *p, size_t n)
 {
-	int	 outgoing = conf_is_internal_address(conf, sender);
-
+	memset(p, 0, sizeof(*p));
 	p->n = n;
-	p->signer = outgoing ? keystore_signer(ks, sender) : NULL;
 	if ((p->rcpt = calloc(n ? n : 1, sizeof(*p->rcpt))) == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
+	return 0;
+}
+
+void
+plan_resolve(struct plan *p, const struct pgpmg_conf *conf,
+    const struct keystore *ks, const char *sender, const char *const *rcpts)
+{
+	if (p->flags & PLAN_DONE_F_SIGN)
+		p->signer = keystore_signer(ks, sender);
+	for (size_t i = 0; i < p->n; i++) {
 		struct plan_rcpt *r = &p->rcpt[i];
 
-		if (conf_is_internal_address(conf, rcpts[i])) {
+		switch (r->policy) {
+		case POLICY_INCOMING:
 			r->action = PLAN_INCOMING;
-			r->rule = "default: internal recipient";
-		} else if (!outgoing) {
-			r->action = PLAN_PASS;
-			r->rule = "default: neither end internal";
-		} else if ((r->key = keystore_encrypt_key(ks, rcpts[i])) !=
-		    NULL) {
-			r->action = conf_wants_inline_pgp(conf, rcpts[i]) ?
-			    PLAN_INLINE : PLAN_ENCRYPT;
-			r->rule = "default: recipient key known";
-		} else if (p->signer != NULL) {
-			r->action = PLAN_SIGN;
-			r->rule = "default: no recipient key, sender key held";
-		} else {
-			r->action = PLAN_PASS;
-			r->rule = "default: no key";
+			break;
+		case POLICY_ENCRYPT:
+			/* The key went away since we asked: better held
+			 * than sent in the clear. */
+			if ((r->key = keystore_encrypt_key(ks, rcpts[i])) ==
+			    NULL)
+				r->action = PLAN_HOLD;
+			else
+				r->action = conf_wants_inline_pgp(conf,
+				    rcpts[i]) ? PLAN_INLINE : PLAN_ENCRYPT;
+			break;
+		case POLICY_BOUNCE:
+			r->action = PLAN_BOUNCE;
+			break;
+		case POLICY_HOLD:
+			r->action = PLAN_HOLD;
+			break;
+		default:	/* POLICY_PASS */
+			r->action = p->signer != NULL ? PLAN_SIGN : PLAN_PASS;
 		}
 	}
-	return 0;
 }
 
 void
@@ -54,7 +66,8 @@ plan_action_name(enum plan_action a)
 	static const char *const names[PLAN_NACTIONS] = {
 		[PLAN_PASS] = "pass", [PLAN_SIGN] = "sign",
 		[PLAN_ENCRYPT] = "encrypt", [PLAN_INLINE] = "inline",
-		[PLAN_INCOMING] = "incoming",
+		[PLAN_INCOMING] = "incoming", [PLAN_BOUNCE] = "bounce",
+		[PLAN_HOLD] = "hold",
 	};
 
 	return (unsigned)a < PLAN_NACTIONS ? names[a] : "unknown";

@@ -64,9 +64,23 @@ CONF
 	fi
 }
 
+# start_db: the suite's own PostgreSQL cluster, migrated, once per
+# new_env (policyd decides every message: no database, no mail).  NO_DB=1
+# leaves it out, for suites about a missing database.
+start_db() {
+	[ -z "${NO_DB:-}" ] || return 0
+	[ -n "${DB_ENV:-}" ] && [ "$DB_ENV" = "$ENV_DIR" ] && return 0
+	# A suite that runs its own cluster (pg_lib.sh) keeps it.
+	[ -d "$ENV_DIR/pgdata" ] && return 0
+	pg_start >/dev/null 2>&1 && pg_migrate >/dev/null 2>&1 ||
+	    { echo "# the suite's PostgreSQL did not start"; return 1; }
+	DB_ENV=$ENV_DIR
+}
+
 # start_appliance: pgpmgd -d in the background, log in $ENV_DIR/pgpmgd.log;
 # waits until every child is ready with all its channels up.
 start_appliance() {
+	start_db
 	"$BIN/pgpmgd" -d -f "$CONF" >"$ENV_DIR/pgpmgd.log" 2>&1 &
 	PGPMGD_PID=$!
 	wait_all_ready 10
@@ -131,6 +145,10 @@ stop_appliance() {
 
 cleanup_env() {
 	stop_appliance
+	if [ -n "${DB_ENV:-}" ] && [ "$DB_ENV" = "${ENV_DIR:-}" ]; then
+		pg_stop
+		DB_ENV=
+	fi
 	[ -n "${ENV_DIR:-}" ] && rm -rf "$ENV_DIR"
 }
 
@@ -216,3 +234,6 @@ keyd_sign_as_keyd() {
 	    -u "$1" --sign >/dev/null 2>&1
 }
 export -f keyd_sign_as_keyd
+
+# The suites' PostgreSQL (start_db above).
+. "$REPO/tests/integration/pg_lib.sh"

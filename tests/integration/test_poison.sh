@@ -24,6 +24,7 @@ PARTY_DIR=$ENV_DIR/parties
 W=$ENV_DIR/work
 mkdir -p "$PARTY_DIR" "$W"
 start_sink "$RELAY_PORT" "$ENV_DIR/sink" || not_ok "sink did not start"
+start_db
 "$POISON_BIN/pgpmgd" -d -f "$CONF" >"$ENV_DIR/pgpmgd.log" 2>&1 &
 PGPMGD_PID=$!
 BIN=$POISON_BIN wait_all_ready 10 || not_ok "appliance did not start"

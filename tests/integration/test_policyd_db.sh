@@ -13,6 +13,8 @@
 # policyd's state without touching the database, so its answer time is
 # policyd's loop latency; -c runs the health statement.
 set -u
+# This suite runs (and stops) its own PostgreSQL.
+NO_DB=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 

@@ -15,6 +15,8 @@
 #   control characters) round-trip verbatim and keep the chain valid; NUL
 #   is refused.
 set -u
+# This suite runs (and stops) its own PostgreSQL.
+NO_DB=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
