@@ -70,7 +70,6 @@ struct conf_parser {
 	size_t			 errlen;
 	int			 smtp_tls_set;	/* defaults of the yes/no keys */
 	int			 relay_tls_set;
-	int			 protected_headers_set;
 };
 
 /* A key's parse function gets the words after the keyword(s). */
@@ -562,23 +561,6 @@ conf_parse_key_algorithm(struct conf_parser *p, const char *key, char **args,
 }
 
 static int
-conf_parse_protected_headers(struct conf_parser *p, const char *key,
-    char **args, size_t nargs)
-{
-	(void)nargs;
-	if (strcmp(args[0], "yes") == 0)
-		p->conf->protected_headers = 1;
-	else if (strcmp(args[0], "no") == 0)
-		p->conf->protected_headers = 0;
-	else {
-		conf_err(p, "%s: expected yes or no, not \"%s\"", key, args[0]);
-		return -1;
-	}
-	p->protected_headers_set = 1;
-	return 0;
-}
-
-static int
 conf_parse_smtp_tls(struct conf_parser *p, const char *key, char **args,
     size_t nargs)
 {
@@ -732,8 +714,6 @@ static const struct conf_key conf_keys[] = {
 	    "ed25519|rsa3072", 0 },
 	{ "key-lifetime", NULL,	1, 1, conf_parse_number, "DAYS", 0 },
 	{ "crypto-max-output", NULL, 1, 1, conf_parse_number, "BYTES", 0 },
-	{ "protected-headers", NULL, 1, 1, conf_parse_protected_headers,
-	    "yes|no", 0 },
 	{ "inline-pgp", NULL,	1, 1, conf_parse_inline_pgp,
 	    "ADDRESS|DOMAIN", 1 },
 };
@@ -874,8 +854,6 @@ conf_defaults(struct conf_parser *p)
 		c->smtp_tls = 1;
 	if (!p->relay_tls_set)
 		c->relay_tls = CONF_RELAY_TLS_OPPORTUNISTIC;
-	if (!p->protected_headers_set)
-		c->protected_headers = 1;
 	if (c->hostname[0] == '\0' &&
 	    (gethostname(c->hostname, sizeof(c->hostname) - 1) == -1 ||
 	    !conf_valid_domain(c->hostname)))

@@ -68,7 +68,6 @@ struct pgpmg_conf {
 	uint64_t		 key_lifetime;	/* days */
 	/* cryptod */
 	uint64_t		 crypto_max_output;	/* bytes, any output */
-	int			 protected_headers;
 	char			*inline_pgp[CONF_MAX_DOMAINS];	/* addr or domain */
 	size_t			 n_inline_pgp;
 };

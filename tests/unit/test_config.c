@@ -532,20 +532,18 @@ Test(config, crypto_keys)
 	cr_expect_eq(conf.key_algorithm, CONF_KEY_ED25519);
 	cr_expect_eq(conf.key_lifetime, 730);
 	cr_expect_eq(conf.crypto_max_output, (uint64_t)256 << 20);
-	cr_expect_eq(conf.protected_headers, 1);
 	cr_expect_eq(conf.n_inline_pgp, 0);
 	cr_expect_str_eq(conf.keyd_passphrase_file, "/etc/pgpmg/keyd.passphrase");
 	conf_free(&conf);
 
 	cr_assert_eq(parse("key-algorithm rsa3072\nkey-lifetime 365\n"
-	    "crypto-max-output 1048576\nprotected-headers no\n"
+	    "crypto-max-output 1048576\n"
 	    "internal-domain example.com\n"
 	    "inline-pgp Old@Partner.Example\ninline-pgp legacy.example\n",
 	    &conf), 0, "%s", errbuf);
 	cr_expect_eq(conf.key_algorithm, CONF_KEY_RSA3072);
 	cr_expect_eq(conf.key_lifetime, 365);
 	cr_expect_eq(conf.crypto_max_output, 1048576);
-	cr_expect_eq(conf.protected_headers, 0);
 	cr_expect(conf_wants_inline_pgp(&conf, "old@partner.example"));
 	cr_expect(conf_wants_inline_pgp(&conf, "anyone@LEGACY.example"));
 	cr_expect(!conf_wants_inline_pgp(&conf, "new@partner.example"));
@@ -557,8 +555,6 @@ Test(config, crypto_keys)
 
 	expect_error("key-algorithm dsa\n", "pgpmg.conf:1: key-algorithm: "
 	    "expected ed25519 or rsa3072, not \"dsa\"");
-	expect_error("protected-headers maybe\n", "pgpmg.conf:1: "
-	    "protected-headers: expected yes or no, not \"maybe\"");
 	expect_error("crypto-max-output 1000\n", "pgpmg.conf:1: "
 	    "crypto-max-output: 1000 out of range 1048576..17179869184");
 	expect_error("key-lifetime 0\n",
