@@ -108,20 +108,32 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent libpq)
 
 # Stand-in children for the integration tests (never installed): a
-# protocol offender, a cryptod that splits every job into groups, and the
-# real cryptod built with PGPMG_TEST_POISON, which dies on a marked message.
+# protocol offender, a cryptod that splits every job into groups, the
+# real cryptod built with PGPMG_TEST_POISON, which dies on a marked
+# message, and a cryptod that plays plan scripts to policyd.
 TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/split_cryptod \
 	$(B)/tests/integration/poison_cryptod \
-	$(B)/tests/integration/dbstatus
+	$(B)/tests/integration/plan_cryptod \
+	$(B)/tests/integration/dbstatus \
+	$(B)/tests/integration/ctladmin
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 $(B)/tests/integration/split_cryptod: tests/integration/split_cryptod.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
+# A cryptod that plays plan scripts to policyd (test_policy_plan.sh).
+$(B)/tests/integration/plan_cryptod: tests/integration/plan_cryptod.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 # A control-socket client for policyd's database status (test_policyd_db.sh).
 $(B)/tests/integration/dbstatus: tests/integration/dbstatus.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+# A control-socket client that sends policy commands unchecked
+# (test_policy_admin.sh).
+$(B)/tests/integration/ctladmin: tests/integration/ctladmin.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 

@@ -111,6 +111,22 @@ enum imsg_type {
 				   (the first concerned), string detail
 				   (reason, rule; <= 512) */
 
+	/*
+	 * pgpmgctl's policy, rule and domain commands, for which the parent
+	 * asks policyd on a client's behalf under its own request id, with
+	 * the client's uid (SO_PEERCRED) for the audit trail.  policyd
+	 * answers with any number of DATA (the output, in order), then one
+	 * DONE; the parent bounds the wait.
+	 */
+	IMSG_PARENT_ADMIN,	/* u32 request, u32 uid, u32 ADMIN_OP_*,
+				   4 x string arg (each <= ADMIN_ARG_MAX;
+				   "" when not used) */
+	IMSG_POLICYD_ADMIN_DATA,/* u32 request, string text
+				   (< ADMIN_TEXT_MAX) */
+	IMSG_POLICYD_ADMIN_DONE,/* u32 request, u32 ADMIN_E_*, string
+				   message (< ADMIN_TEXT_MAX; "" when done
+				   without one) */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -128,6 +144,10 @@ enum imsg_type {
 				   CTL_DB_STATE, or CTL_ERROR */
 	IMSG_CTL_DB_STATE,	/* as IMSG_POLICYD_DB_STATUS, without the
 				   request id */
+	IMSG_CTL_ADMIN,		/* u32 ADMIN_OP_*, 4 x string arg: answered
+				   with CTL_DATA (output, when there is
+				   any) and CTL_END, or CTL_ERROR whose
+				   header peerid is the ADMIN_E_* code */
 };
 
 /* Output groups (IMSG_CRYPTOD_JOB_GROUP). */
@@ -171,6 +191,36 @@ enum result_dir {
 #define RESULT_F_SIG_BAD	0x010
 #define RESULT_F_FAILED		0x020	/* decryption failed */
 #define RESULT_F_REFUSED	0x040	/* refused or held by policy */
+
+/* Policy administration (IMSG_CTL_ADMIN, IMSG_PARENT_ADMIN); the
+ * arguments in order, README lists the commands. */
+enum admin_op {
+	ADMIN_OP_POLICY_SHOW = 1,	/* no argument */
+	ADMIN_OP_POLICY_SET,		/* KEY, VALUE */
+	ADMIN_OP_RULE_ADD,		/* SCOPE, PATTERN, ACTION, PRIORITY
+					   ("" for the default) */
+	ADMIN_OP_RULE_DEL,		/* ID */
+	ADMIN_OP_RULE_LIST,		/* no argument */
+	ADMIN_OP_DOMAIN_ADD,		/* NAME */
+	ADMIN_OP_DOMAIN_DEL,		/* NAME */
+	ADMIN_OP_DOMAIN_LIST,		/* no argument */
+};
+#define ADMIN_OP_MAX	ADMIN_OP_DOMAIN_LIST
+#define ADMIN_NARGS	4
+/* One argument: a keyword of 100 characters of up to 4 bytes each. */
+#define ADMIN_ARG_MAX	400
+/* One DATA chunk of output, or DONE's message. */
+#define ADMIN_TEXT_MAX	(16 * 1024)
+/* The whole output of one command, as the parent collects it. */
+#define ADMIN_OUTPUT_MAX	((size_t)8 << 20)
+enum admin_error {
+	ADMIN_E_OK = 0,
+	ADMIN_E_INVALID,	/* a bad value: nothing changed */
+	ADMIN_E_NOTFOUND,	/* no such rule or domain */
+	ADMIN_E_EXISTS,		/* that rule or domain exists already */
+	ADMIN_E_UNAVAILABLE,	/* the database is unavailable */
+	ADMIN_E_FAILED,		/* the database refused; see the message */
+};
 
 /* Key operations (IMSG_KEY_REQUEST, IMSG_CTL_KEY). */
 enum key_op {

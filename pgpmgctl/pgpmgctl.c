@@ -35,19 +35,9 @@
 #include "imsg/imsg.h"
 #include "pgpmgctl/pgpmgctl.h"
 
-/* What keyd accepts (keyd/keyd.h): key data, an argument, a passphrase. */
+/* What keyd accepts (keyd/keyd.h): key data, an argument. */
 #define KEY_DATA_MAX	((size_t)1 << 20)
 #define KEY_ARG_MAX	320
-#define KEY_PASS_MAX	1024
-#define CTL_TEXT_MAX	4096
-
-/* One request, prepared before we connect. */
-struct ctl_req {
-	uint32_t	 op;
-	const char	*arg;
-	char		 pass[KEY_PASS_MAX + 2];
-	int		 fd;		/* key data, or -1 */
-};
 
 struct ctl_cmd {
 	const char	*name;
@@ -82,6 +72,20 @@ static const struct ctl_cmd commands[] = {
 	{ "key", "list", 0, 0, "key list", prep_key_list, cmd_key, NULL },
 	{ "key", "revoke", 1, 1, "key revoke ADDRESS|FINGERPRINT",
 	    prep_key_revoke, cmd_key, NULL },
+	{ "policy", "show", 0, 0, "policy show", prep_policy_show,
+	    cmd_admin, NULL },
+	{ "policy", "set", 2, 2, "policy set KEY VALUE", prep_policy_set,
+	    cmd_admin, NULL },
+	{ "rule", "add", 3, 4, "rule add domain|address PATTERN ACTION "
+	    "[PRIORITY]", prep_rule_add, cmd_admin, NULL },
+	{ "rule", "del", 1, 1, "rule del ID", prep_rule_del, cmd_admin, NULL },
+	{ "rule", "list", 0, 0, "rule list", prep_rule_list, cmd_admin, NULL },
+	{ "domain", "add", 1, 1, "domain add NAME", prep_domain_add,
+	    cmd_admin, NULL },
+	{ "domain", "del", 1, 1, "domain del NAME", prep_domain_del,
+	    cmd_admin, NULL },
+	{ "domain", "list", 0, 0, "domain list", prep_domain_list, cmd_admin,
+	    NULL },
 	{ "db", "migrate", 0, 4, "db migrate [-D dir] [-c conninfo]",
 	    NULL, NULL, ctl_db_migrate },
 	{ "audit", "verify", 0, 4, "audit verify [-a id:hash] [-c conninfo]",
@@ -96,14 +100,21 @@ usage(void)
 	    "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(stderr, "\t%s\n", commands[i].usage);
+	fprintf(stderr, "policy set: mode off|possible|all|keyword, keyword "
+	    "TEXT, missing-key plain|bounce|hold,\n\tsign|decrypt|"
+	    "protected-headers yes|no\n"
+	    "rule ACTION: off|possible|all|keyword (plain = off, encrypt = "
+	    "all), all and\n\tkeyword with +plain, +bounce or +hold for "
+	    "the rule's own missing-key action\n");
 	fprintf(stderr, "exit status: 0 done, 1 usage or local error, "
-	    "2 refused or failed,\n\t3 no such key, 4 key exists, "
-	    "5 wrong or missing passphrase, 6 audit chain broken\n");
+	    "2 refused or failed,\n\t3 no such key, rule or domain, 4 it "
+	    "exists already,\n\t5 wrong or missing passphrase, 6 audit "
+	    "chain broken\n");
 	exit(EXIT_USAGE);
 }
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die_status(int status, const char *fmt, ...)
+void
+ctl_die_status(int status, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -115,10 +126,10 @@ die_status(int status, const char *fmt, ...)
 	exit(status);
 }
 
-#define die(...)	die_status(EXIT_USAGE, __VA_ARGS__)
+#define die(...)	ctl_die_status(EXIT_USAGE, __VA_ARGS__)
 
 /* Send what is queued; a connection pgpmgd refused may break here. */
-static void
+void
 ctl_send(struct imsgbuf *ibuf)
 {
 	if (imsgbuf_flush(ibuf) == -1) {
@@ -130,7 +141,7 @@ ctl_send(struct imsgbuf *ibuf)
 }
 
 /* Block until one whole message arrives. */
-static void
+void
 ctl_read(struct imsgbuf *ibuf, struct imsg *imsg)
 {
 	ssize_t	 n;
@@ -308,8 +319,8 @@ prep_key_import(struct ctl_req *req, int argc, char **argv)
 
 /* An output memfd to stdout, from its start (its writer's file offset
  * travelled with it). */
-static void
-print_fd(int fd)
+void
+ctl_print_fd(int fd)
 {
 	char	 buf[16384];
 	ssize_t	 n;
@@ -381,14 +392,14 @@ cmd_key(struct imsgbuf *ibuf, struct ctl_req *req)
 			    imsg.datalen != 0 ||
 			    memfd_check_sealed(fd, &size) == -1)
 				die("key %s: malformed reply", name);
-			print_fd(fd);
+			ctl_print_fd(fd);
 			break;
 		case IMSG_CTL_ERROR:
 			imsg_reader_init(&r, &imsg);
 			if (imsg_read_string(&r, &msg, CTL_TEXT_MAX) == -1 ||
 			    imsg_reader_end(&r) == -1)
 				die("key %s: malformed error reply", name);
-			die_status(key_exit_status(imsg.hdr.peerid),
+			ctl_die_status(key_exit_status(imsg.hdr.peerid),
 			    "key %s: %s", name, msg);
 		default:
 			die("key %s: unexpected reply type %u", name,

@@ -7,9 +7,29 @@
 #ifndef PGPMG_PGPMGCTL_H
 #define PGPMG_PGPMGCTL_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
+#include "common/msg.h"
+
+struct imsg;
+struct imsgbuf;
 struct pgpmg_conf;
+
+/* What keyd accepts: a passphrase; and the longest text of a reply. */
+#define KEY_PASS_MAX	1024
+#define CTL_TEXT_MAX	(16 * 1024)
+
+/* One request to pgpmgd, prepared before we connect. */
+struct ctl_req {
+	uint32_t	 op;		/* KEY_OP_* or ADMIN_OP_* */
+	const char	*arg;
+	char		 pass[KEY_PASS_MAX + 2];
+	int		 fd;		/* key data, or -1 */
+	/* policy, rule and domain commands (policy.c): "" when unused */
+	const char	*args[ADMIN_NARGS];
+};
 
 /* Exit status; README lists them. */
 #define EXIT_USAGE	1	/* usage, a local file, no connection */
@@ -22,6 +42,28 @@ struct pgpmg_conf;
 
 /* "pgpmgctl: " and the message on stderr. */
 void	ctl_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* The same, then exit with status. */
+void	ctl_die_status(int status, const char *, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+
+/* pgpmgctl.c: the control socket.  Each dies with a message on failure. */
+void	ctl_send(struct imsgbuf *);
+void	ctl_read(struct imsgbuf *, struct imsg *);
+/* A sealed output memfd to stdout; closes it. */
+void	ctl_print_fd(int);
+
+/* policy.c: policy, rule and domain commands, through pgpmgd to policyd.
+ * The prep_* check the arguments before we connect (exit 1 with a
+ * message when one is bad). */
+void	prep_policy_show(struct ctl_req *, int, char **);
+void	prep_policy_set(struct ctl_req *, int, char **);
+void	prep_rule_add(struct ctl_req *, int, char **);
+void	prep_rule_del(struct ctl_req *, int, char **);
+void	prep_rule_list(struct ctl_req *, int, char **);
+void	prep_domain_add(struct ctl_req *, int, char **);
+void	prep_domain_del(struct ctl_req *, int, char **);
+void	prep_domain_list(struct ctl_req *, int, char **);
+int	cmd_admin(struct imsgbuf *, struct ctl_req *);
 
 /*
  * Connect with conninfo (client encoding UTF8, application_name

@@ -234,8 +234,10 @@ child_channel_close(struct proc_slot *s)
 	s->iev_live = 0;
 	if (s->proc == PROC_KEYD)
 		keyfwd_keyd_gone();
-	if (s->proc == PROC_POLICYD)
+	if (s->proc == PROC_POLICYD) {
 		dbfwd_policyd_gone();
+		adminfwd_policyd_gone();
+	}
 }
 
 /* A child that breaks the protocol is treated as compromised: kill it and
@@ -328,6 +330,14 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_POLICYD_DB_STATUS:
 		if (dbfwd_reply(imsg) == -1)
 			child_violation(s, "malformed POLICYD_DB_STATUS");
+		break;
+	case IMSG_POLICYD_ADMIN_DATA:
+		if (adminfwd_data(imsg) == -1)
+			child_violation(s, "malformed POLICYD_ADMIN_DATA");
+		break;
+	case IMSG_POLICYD_ADMIN_DONE:
+		if (adminfwd_done(imsg) == -1)
+			child_violation(s, "malformed POLICYD_ADMIN_DONE");
 		break;
 	}
 }

@@ -7,9 +7,12 @@
  *
  * Requests: IMSG_CTL_STATUS, answered here; IMSG_CTL_KEY, which goes
  * on to keyd (keyfwd.c); IMSG_CTL_DB_STATUS, which goes on to policyd
- * (dbfwd.c) and is answered with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR.  A key request is answered with IMSG_CTL_DATA
- * (a sealed memfd to print) when there is output, then IMSG_CTL_END; or
- * with IMSG_CTL_ERROR, a string whose header peerid is the KEY_E_* code.
+ * (dbfwd.c) and is answered with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR;
+ * IMSG_CTL_ADMIN (policy, rule and domain commands), which goes on to
+ * policyd with the client's uid (adminfwd.c).  A key or admin request is
+ * answered with IMSG_CTL_DATA (a sealed memfd to print) when there is
+ * output, then IMSG_CTL_END; or with IMSG_CTL_ERROR, a string whose
+ * header peerid is the KEY_E_* or ADMIN_E_* code.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +45,7 @@ struct ctl_client {
 	int		 used;
 	uint64_t	 serial;	/* tells a key reply whom it is for */
 	int		 busy;		/* a key request is out */
+	uid_t		 uid;		/* SO_PEERCRED, at accept */
 };
 
 static struct ctl_client	 clients[CONTROL_MAX_CLIENTS];
@@ -51,7 +55,7 @@ static int			 control_fd = -1;
 static gid_t			 control_gid;
 
 static int
-control_peer_allowed(int fd)
+control_peer_allowed(int fd, uid_t *uid)
 {
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
@@ -61,6 +65,7 @@ control_peer_allowed(int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return 0;
+	*uid = cred.uid;
 	if (cred.uid == 0 || cred.gid == control_gid)
 		return 1;
 	if ((pw = getpwuid(cred.uid)) == NULL ||
@@ -97,9 +102,15 @@ ctl_key_error(struct ctl_client *c, uint32_t code, const char *msg)
 	    strlen(msg) + 1);
 }
 
-void
-control_key_reply(int client, uint64_t serial, uint32_t code,
-    const char *text, int fd)
+/*
+ * A key or admin request's answer: code 0 (KEY_E_OK, ADMIN_E_OK) with
+ * output in fd, or text to print when there is no fd; any other code
+ * with text as the error.  failed is the code for a reply that cannot be
+ * made.
+ */
+static void
+control_reply(int client, uint64_t serial, uint32_t code, const char *text,
+    int fd, uint32_t failed)
 {
 	struct ctl_client	*c;
 	struct spool		 sp;
@@ -111,7 +122,7 @@ control_key_reply(int client, uint64_t serial, uint32_t code,
 		return;
 	}
 	c->busy = 0;
-	if (code != KEY_E_OK) {
+	if (code != 0) {
 		if (fd != -1)
 			close(fd);
 		ctl_key_error(c, code, text);
@@ -124,7 +135,7 @@ control_key_reply(int client, uint64_t serial, uint32_t code,
 		    spool_write(&sp, text, strlen(text)) == -1 ||
 		    spool_write(&sp, "\n", 1) == -1 || spool_seal(&sp) == -1) {
 			spool_discard(&sp);
-			ctl_key_error(c, KEY_E_FAILED, "memfd for the reply");
+			ctl_key_error(c, failed, "memfd for the reply");
 			return;
 		}
 		fd = sp.fd;
@@ -132,6 +143,47 @@ control_key_reply(int client, uint64_t serial, uint32_t code,
 	if (fd != -1)
 		imsgev_compose(&c->iev, IMSG_CTL_DATA, 0, fd, NULL, 0);
 	imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
+}
+
+void
+control_key_reply(int client, uint64_t serial, uint32_t code,
+    const char *text, int fd)
+{
+	control_reply(client, serial, code, text, fd, KEY_E_FAILED);
+}
+
+void
+control_admin_reply(int client, uint64_t serial, uint32_t code,
+    const char *text, int fd)
+{
+	control_reply(client, serial, code, text, fd, ADMIN_E_FAILED);
+}
+
+/* IMSG_CTL_ADMIN: the op and its arguments are checked for form here,
+ * their values by policyd (adminfwd.c). */
+static void
+ctl_admin(struct ctl_client *c, struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	const char		*args[ADMIN_NARGS];
+	uint32_t		 op;
+	char			 err[256];
+	int			 bad;
+
+	imsg_reader_init(&r, imsg);
+	bad = imsg_read_u32(&r, &op) == -1;
+	for (int i = 0; i < ADMIN_NARGS; i++)
+		bad |= imsg_read_string(&r, &args[i], ADMIN_ARG_MAX) == -1;
+	if (bad || imsg_reader_end(&r) == -1 || op < ADMIN_OP_POLICY_SHOW ||
+	    op > ADMIN_OP_MAX)
+		ctl_key_error(c, ADMIN_E_INVALID, "malformed policy request");
+	else if (c->busy)
+		ctl_key_error(c, ADMIN_E_INVALID, "one request at a time");
+	else if (adminfwd_request((int)(c - clients), c->serial,
+	    (uint32_t)c->uid, op, args, err, sizeof(err)) == -1)
+		ctl_key_error(c, ADMIN_E_FAILED, err);
+	else
+		c->busy = 1;
 }
 
 /* IMSG_CTL_KEY: checked here, answered by keyd (keyfwd.c). */
@@ -282,6 +334,9 @@ ctl_msg(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_CTL_DB_STATUS:
 		ctl_db_status(c, imsg);
 		break;
+	case IMSG_CTL_ADMIN:
+		ctl_admin(c, imsg);
+		break;
 	default:
 		log_warnx("control: unknown request type %u", imsg->hdr.type);
 		ctl_error(c, "unknown request");
@@ -303,6 +358,7 @@ static void
 control_accept(int fd, short ev, void *arg)
 {
 	struct ctl_client	*c = NULL;
+	uid_t			 uid = (uid_t)-1;
 	int			 cfd;
 
 	(void)ev; (void)arg;
@@ -311,7 +367,7 @@ control_accept(int fd, short ev, void *arg)
 			log_warn("control: accept");
 		return;
 	}
-	if (!control_peer_allowed(cfd)) {
+	if (!control_peer_allowed(cfd, &uid)) {
 		log_warnx("control: refused a client that is neither root "
 		    "nor in group %s", CONTROL_GROUP);
 		close(cfd);
@@ -328,6 +384,7 @@ control_accept(int fd, short ev, void *arg)
 	memset(c, 0, sizeof(*c));
 	c->used = 1;
 	c->serial = ++client_serial;
+	c->uid = uid;
 	if (imsgev_init(&c->iev, pgpmgd->base, cfd, ctl_msg, ctl_done, c) == -1) {
 		log_warn("control: imsgev_init");
 		close(cfd);

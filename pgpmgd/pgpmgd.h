@@ -90,6 +90,11 @@ void	control_key_reply(int client, uint64_t serial, uint32_t code,
 struct dbfwd_status;
 void	control_db_reply(int client, uint64_t serial,
 	    const struct dbfwd_status *, const char *error);
+/* policyd's answer to a client's policy command (adminfwd.c): code
+ * ADMIN_E_OK with the output in fd (or none, -1), else text is the
+ * error; dropped (fd closed) when the client is gone. */
+void	control_admin_reply(int client, uint64_t serial, uint32_t code,
+	    const char *text, int fd);
 
 /* keyfwd.c: key requests to keyd, keyd's keyring to the cryptod workers.
  * Field bounds as keyd reads them. */
@@ -119,6 +124,15 @@ int	dbfwd_request(int client, uint64_t serial, uint32_t flags,
 /* From policyd; -1: malformed (a protocol violation). */
 int	dbfwd_reply(struct imsg *);
 void	dbfwd_policyd_gone(void);
+
+/* adminfwd.c: pgpmgctl's policy commands to policyd, with the client's
+ * uid; args[ADMIN_NARGS]. */
+int	adminfwd_request(int client, uint64_t serial, uint32_t uid,
+	    uint32_t op, const char *const *args, char *err, size_t errlen);
+/* From policyd; -1: malformed (a protocol violation). */
+int	adminfwd_data(struct imsg *);
+int	adminfwd_done(struct imsg *);
+void	adminfwd_policyd_gone(void);
 
 /* procstat.c */
 struct procstat {

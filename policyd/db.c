@@ -91,7 +91,29 @@ db_set_state(enum db_state state)
 	 * 300 s" is what an admin needs to see. */
 	if ((db.state == DB_STATE_UP) != (state == DB_STATE_UP))
 		clock_gettime(CLOCK_MONOTONIC, &db.since);
+	if (db.state != DB_STATE_UP && state == DB_STATE_UP)
+		db.ups++;
+	if (db.state != state && db.ev_state != NULL)
+		event_active(db.ev_state, 0, 0);
 	db.state = state;
+}
+
+/* The hook hears of changes from the loop, never from inside the
+ * connection code; changes in one loop iteration are told once, with the
+ * state as it is then. */
+static void
+db_state_event(int fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	if (db.state_hook != NULL)
+		db.state_hook(db.state, db.state_hook_arg);
+}
+
+void
+db_set_state_hook(void (*hook)(enum db_state, void *), void *arg)
+{
+	db.state_hook = hook;
+	db.state_hook_arg = arg;
 }
 
 void
@@ -125,7 +147,9 @@ db_init(struct event_base *base, const struct db_conninfo *ci,
 	TAILQ_INIT(&db.delivering);
 	db.state = DB_STATE_DOWN;
 	clock_gettime(CLOCK_MONOTONIC, &db.since);
-	if ((db.ev_pump = event_new(base, -1, 0, db_pump, NULL)) == NULL)
+	if ((db.ev_pump = event_new(base, -1, 0, db_pump, NULL)) == NULL ||
+	    (db.ev_state = event_new(base, -1, 0, db_state_event, NULL)) ==
+	    NULL)
 		fatalx("db_init: event_new");
 	db_conn_init();
 }
@@ -271,6 +295,12 @@ db_up(void)
 	return db.state == DB_STATE_UP;
 }
 
+uint64_t
+db_connection(void)
+{
+	return db.state == DB_STATE_UP ? db.ups : 0;
+}
+
 enum db_state
 db_state(void)
 {
@@ -316,5 +346,6 @@ db_free(void)
 		db_req_free(q);
 	}
 	event_free(db.ev_pump);
+	event_free(db.ev_state);
 	memset(&db, 0, sizeof(db));
 }

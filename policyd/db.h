@@ -142,13 +142,19 @@ void	db_cancel(db_handle);
 
 /* True when queries are accepted. */
 int	db_up(void);
+/* The connection that is up, numbered from 1 as connections come up;
+ * 0 while none is.  Something read over connection n is from the
+ * database as it is now only while this still says n. */
+uint64_t db_connection(void);
 enum db_state db_state(void);
 /* Seconds (monotonic) since the connection last came up or went away
  * (the retries' down/connecting changes do not count), or since start. */
 uint64_t db_state_seconds(void);
 /* Why the last attempt or connection failed; "" when it has not. */
 const char *db_last_error(void);
-/* Called after every state change, from the loop. */
+/* Called from the loop after the state changed (several changes within
+ * one turn of the loop are told once, with the state as it is then).
+ * Set it before or after db_init(); one hook. */
 void	db_set_state_hook(void (*)(enum db_state, void *), void *arg);
 /* Drop the connection and everything pending, calling no callback; for a
  * process that is about to exit (and for tests). */

@@ -76,7 +76,12 @@ struct db_ctx {
 	db_handle		 next_id;
 
 	enum db_state		 state;
+	uint64_t		 ups;		/* times it came up */
 	struct timespec		 since;
+	/* db_set_state_hook(): called from ev_state after a change */
+	void			(*state_hook)(enum db_state, void *);
+	void			*state_hook_arg;
+	struct event		*ev_state;
 	char			 last_error[DB_ERROR_MAX];
 };
 

@@ -8,14 +8,23 @@
  * blocks it: policyd starts and serves its peers whether or not the
  * database is there, answers "unavailable" while it is not, and
  * reconnects by itself.
+ *
+ * Its work: the policy cache (policyload.c) and cryptod's plans
+ * (plan.c, deciding with policy.c), cryptod's results into statistics
+ * and the audit log (results.c), and pgpmgctl's policy commands through
+ * the parent (admin.c).
  */
 #include <string.h>
 
 #include "common/child.h"
 #include "common/log.h"
 #include "common/msg.h"
+#include "policyd/admin.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
+#include "policyd/plan.h"
+#include "policyd/policyload.h"
+#include "policyd/results.h"
 #include "policyd/statements.h"
 
 /* The conninfo rewritten for the jail; db.c keeps pointing at it. */
@@ -24,8 +33,35 @@ static struct db_conninfo	 policyd_ci;
 static void
 policyd_started(struct child *c)
 {
+	policyload_init(c);
+	results_init(c);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
+}
+
+static void
+policyd_peer_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
+{
+	switch (imsg->hdr.type) {
+	case IMSG_CRYPTOD_PLAN_RCPT:
+	case IMSG_CRYPTOD_PLAN_REQUEST:
+		plan_msg(c, p, imsg);
+		break;
+	case IMSG_CRYPTOD_RESULT:
+		results_msg(c, p, imsg);
+		break;
+	default:
+		fatalx("unexpected %s from %s", imsg_type_name(imsg->hdr.type),
+		    proc_name(p->proc));
+	}
+}
+
+static void
+policyd_peer_down(struct child *c, struct child_peer *p)
+{
+	(void)c;
+	if (p->proc == PROC_CRYPTOD)
+		plan_peer_down(p);
 }
 
 static void
@@ -35,6 +71,9 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 	case IMSG_PARENT_DB_STATUS:
 		dbstatus_request(c, imsg);
 		break;
+	case IMSG_PARENT_ADMIN:
+		admin_request(c, imsg);
+		break;
 	default:
 		fatalx("unexpected %s from parent",
 		    imsg_type_name(imsg->hdr.type));
@@ -42,7 +81,9 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 }
 
 static const struct child_ops policyd_ops = {
+	.peer_msg = policyd_peer_msg,
 	.parent_msg = policyd_parent_msg,
+	.peer_down = policyd_peer_down,
 	.started = policyd_started,
 };
 

@@ -1,12 +1,170 @@
 /*
- * The statements policyd prepares at every connection.  Every name is
- * qualified with its schema (pg_catalog here), so that no object someone
- * created earlier in the search path can stand in for the one we mean.
+ * The statements policyd prepares at every connection.  Every table is
+ * qualified with its schema (pgpmg) and every function with pg_catalog,
+ * so that no object someone created earlier in the search path can stand
+ * in for the one we mean.  Values only ever travel as parameters.
+ *
+ * Statements that change something and append to the audit log do both
+ * in one statement (data-modifying WITH), which is one transaction: the
+ * change is never made without its audit row.  The audit row's JSON is
+ * made by json_build_object from the parameters, so any string is quoted
+ * by the server.  A unique violation on an audit_log constraint means
+ * another writer appended first (sql/002_audit.sql): audit.c retries.
  */
 #include "policyd/statements.h"
 
+/* The policy row as JSON, keyed by the names of `policy set`. */
+#define POLICY_JSON(t) \
+	"pg_catalog.json_build_object('mode', " t ".mode, 'keyword', " t \
+	".keyword, 'missing-key', " t ".missing_key, 'sign', " t ".sign, " \
+	"'decrypt', " t ".decrypt, 'protected-headers', " t \
+	".protected_headers)"
+#define RULE_JSON(t) \
+	"pg_catalog.json_build_object('id', " t ".id, 'scope', " t ".scope, " \
+	"'pattern', " t ".pattern, 'priority', " t ".priority, 'action', " t \
+	".action, 'missing-key', " t ".missing_key)"
+
 const struct db_statement policyd_statements[] = {
 	{ STMT_HEALTH, "SELECT pg_catalog.version()", 0 },
+
+	{ STMT_POLICY_GENERATION,
+	    "SELECT generation FROM pgpmg.policy_changes", 0 },
+	{ STMT_POLICY_LOAD,
+	    "SELECT p.mode, p.keyword, p.missing_key, p.sign, p.decrypt, "
+	    "p.protected_headers, p.version, c.generation "
+	    "FROM pgpmg.policy p CROSS JOIN pgpmg.policy_changes c", 0 },
+	/* $1: at most this many (one more than policyd keeps). */
+	{ STMT_RULES_LOAD,
+	    "SELECT id, scope, pattern, priority, action, missing_key "
+	    "FROM pgpmg.rules ORDER BY id LIMIT $1::bigint", 1 },
+	{ STMT_DOMAINS_LOAD,
+	    "SELECT name FROM pgpmg.domains ORDER BY name LIMIT $1::bigint", 1 },
+	/*
+	 * $1 actor, $2 the configuration's internal domains, one per line.
+	 * Only into an empty table that was never managed (no domain-add or
+	 * domain-delete in the audit log): the configuration seeds the list
+	 * once, and a list an admin emptied stays empty.
+	 */
+	{ STMT_DOMAINS_SEED,
+	    "WITH cand AS (SELECT DISTINCT pg_catalog.lower(t.n) AS name "
+	    "FROM pg_catalog.string_to_table($2, E'\\n') AS t(n) "
+	    "WHERE t.n <> ''), "
+	    "ins AS (INSERT INTO pgpmg.domains (name, created_by) "
+	    "SELECT cand.name, $1 FROM cand "
+	    "WHERE NOT EXISTS (SELECT 1 FROM pgpmg.domains) "
+	    "AND NOT EXISTS (SELECT 1 FROM pgpmg.audit_log a "
+	    "WHERE a.kind IN ('domain-add', 'domain-delete')) "
+	    "ON CONFLICT DO NOTHING RETURNING name), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'domain-add', ins.name, pg_catalog.json_build_object("
+	    "'before', NULL, 'after', pg_catalog.json_build_object('name', "
+	    "ins.name), 'source', 'internal-domain in the configuration')::text "
+	    "FROM ins RETURNING id) "
+	    "SELECT ins.name FROM ins", 2 },
+
+	/* $1 the hour (seconds since 1970, a whole hour), $2 direction,
+	 * $3..$9 the counts to add. */
+	{ STMT_STATS_ADD,
+	    "INSERT INTO pgpmg.stats_hourly AS s (hour, direction, messages, "
+	    "encrypted, signed, decrypted, sig_good, sig_bad, failures) "
+	    "VALUES (pg_catalog.to_timestamp($1::double precision), $2, "
+	    "$3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, "
+	    "$8::bigint, $9::bigint) "
+	    "ON CONFLICT (hour, direction) DO UPDATE SET "
+	    "messages = s.messages + EXCLUDED.messages, "
+	    "encrypted = s.encrypted + EXCLUDED.encrypted, "
+	    "signed = s.signed + EXCLUDED.signed, "
+	    "decrypted = s.decrypted + EXCLUDED.decrypted, "
+	    "sig_good = s.sig_good + EXCLUDED.sig_good, "
+	    "sig_bad = s.sig_bad + EXCLUDED.sig_bad, "
+	    "failures = s.failures + EXCLUDED.failures", 9 },
+	/* $1 kind, $2 subject, $3 direction, $4 sender, $5 recipient,
+	 * $6 detail, $7 the worker that reported it. */
+	{ STMT_AUDIT_RESULT,
+	    "INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "VALUES ('policyd', $1, $2, pg_catalog.json_build_object("
+	    "'direction', $3::text, 'sender', $4::text, 'recipient', $5::text, "
+	    "'detail', $6::text, 'reported-by', $7::text)::text)", 7 },
+
+	{ STMT_POLICY_SHOW,
+	    "SELECT mode, keyword, missing_key, sign, decrypt, "
+	    "protected_headers, version, pg_catalog.to_char(updated_at AT TIME "
+	    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), updated_by "
+	    "FROM pgpmg.policy", 0 },
+	/*
+	 * $1 actor, $2..$7 the new mode, keyword, missing_key, sign,
+	 * decrypt, protected_headers (NULL: unchanged), $8 the setting's
+	 * name.  The old row is locked and read in the same statement
+	 * (FROM ... FOR UPDATE), so "before" is the row this update
+	 * replaced, even when another gateway changed it a moment ago.
+	 */
+	{ STMT_POLICY_SET,
+	    "WITH chg AS (UPDATE pgpmg.policy AS p SET "
+	    "mode = COALESCE($2, o.mode), "
+	    "keyword = COALESCE($3, o.keyword), "
+	    "missing_key = COALESCE($4, o.missing_key), "
+	    "sign = COALESCE($5::boolean, o.sign), "
+	    "decrypt = COALESCE($6::boolean, o.decrypt), "
+	    "protected_headers = COALESCE($7::boolean, "
+	    "o.protected_headers), updated_by = $1 "
+	    "FROM (SELECT id, mode, keyword, missing_key, sign, decrypt, "
+	    "protected_headers FROM pgpmg.policy FOR UPDATE) AS o "
+	    "WHERE p.id = o.id "
+	    "RETURNING " POLICY_JSON("o") " AS before, " POLICY_JSON("p")
+	    " AS after, p.version), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'policy-change', $8, pg_catalog.json_build_object("
+	    "'setting', $8::text, 'before', chg.before, 'after', "
+	    "chg.after)::text FROM chg RETURNING id) "
+	    "SELECT chg.before ->> $8::text, chg.after ->> $8::text, "
+	    "chg.version, aud.id FROM chg, aud", 8 },
+	/* $1 actor, $2 scope, $3 pattern, $4 priority, $5 action, $6
+	 * missing_key (NULL: the global one). */
+	{ STMT_RULE_ADD,
+	    "WITH ins AS (INSERT INTO pgpmg.rules (scope, pattern, priority, "
+	    "action, missing_key, created_by) VALUES ($2, $3, $4::integer, $5, "
+	    "$6, $1) RETURNING id, scope, pattern, priority, action, "
+	    "missing_key), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'rule-add', 'rule ' || ins.id, "
+	    "pg_catalog.json_build_object('before', NULL, 'after', "
+	    RULE_JSON("ins") ")::text FROM ins RETURNING id) "
+	    "SELECT ins.id, aud.id FROM ins, aud", 6 },
+	/* $1 actor, $2 id. */
+	{ STMT_RULE_DEL,
+	    "WITH del AS (DELETE FROM pgpmg.rules WHERE id = $2::bigint "
+	    "RETURNING id, scope, pattern, priority, action, missing_key), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'rule-delete', 'rule ' || del.id, "
+	    "pg_catalog.json_build_object('before', " RULE_JSON("del")
+	    ", 'after', NULL)::text FROM del RETURNING id) "
+	    "SELECT del.id, del.scope, del.pattern, aud.id FROM del, aud", 2 },
+	/* In the order that decides between rules of one recipient:
+	 * priority, then address before domain. */
+	{ STMT_RULE_LIST,
+	    "SELECT id, priority, scope, pattern, action, missing_key "
+	    "FROM pgpmg.rules ORDER BY priority DESC, scope = 'address' DESC, "
+	    "pattern, id LIMIT $1::bigint", 1 },
+	/* $1 actor, $2 name. */
+	{ STMT_DOMAIN_ADD,
+	    "WITH ins AS (INSERT INTO pgpmg.domains (name, created_by) "
+	    "VALUES ($2, $1) RETURNING name), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'domain-add', ins.name, pg_catalog.json_build_object("
+	    "'before', NULL, 'after', pg_catalog.json_build_object('name', "
+	    "ins.name))::text FROM ins RETURNING id) "
+	    "SELECT ins.name, aud.id FROM ins, aud", 2 },
+	{ STMT_DOMAIN_DEL,
+	    "WITH del AS (DELETE FROM pgpmg.domains WHERE name = $2 "
+	    "RETURNING name), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'domain-delete', del.name, pg_catalog.json_build_object("
+	    "'before', pg_catalog.json_build_object('name', del.name), "
+	    "'after', NULL)::text FROM del RETURNING id) "
+	    "SELECT del.name, aud.id FROM del, aud", 2 },
+	{ STMT_DOMAIN_LIST,
+	    "SELECT name FROM pgpmg.domains ORDER BY name LIMIT $1::bigint",
+	    1 },
 };
 
 const size_t policyd_nstatements =

@@ -1,7 +1,8 @@
 /*
  * statements: every SQL statement policyd runs, prepared at each
  * connection (policyd/db.c).  Queries name them; nothing else reaches the
- * server.
+ * server.  A statement that cannot be prepared (the migrations have not
+ * run) keeps the connection down, and policyd tempfails.
  */
 #ifndef PGPMG_POLICYD_STATEMENTS_H
 #define PGPMG_POLICYD_STATEMENTS_H
@@ -10,8 +11,30 @@
 
 #include "policyd/db.h"
 
-/* The health check: no table, so it works before any migration. */
-#define STMT_HEALTH	"health"
+/* The health check: no table. */
+#define STMT_HEALTH		"health"
+
+/* The policy cache (policyload.c). */
+#define STMT_POLICY_GENERATION	"policy_generation"
+#define STMT_POLICY_LOAD	"policy_load"
+#define STMT_RULES_LOAD		"rules_load"
+#define STMT_DOMAINS_LOAD	"domains_load"
+#define STMT_DOMAINS_SEED	"domains_seed"
+
+/* Results (results.c). */
+#define STMT_STATS_ADD		"stats_add"
+#define STMT_AUDIT_RESULT	"audit_result"
+
+/* pgpmgctl's commands (admin.c); each change and its audit row are one
+ * statement, so one transaction. */
+#define STMT_POLICY_SHOW	"policy_show"
+#define STMT_POLICY_SET		"policy_set"
+#define STMT_RULE_ADD		"rule_add"
+#define STMT_RULE_DEL		"rule_del"
+#define STMT_RULE_LIST		"rule_list"
+#define STMT_DOMAIN_ADD		"domain_add"
+#define STMT_DOMAIN_DEL		"domain_del"
+#define STMT_DOMAIN_LIST	"domain_list"
 
 extern const struct db_statement	 policyd_statements[];
 extern const size_t			 policyd_nstatements;

@@ -72,6 +72,12 @@ start_db() {
 	[ -n "${DB_ENV:-}" ] && [ "$DB_ENV" = "$ENV_DIR" ] && return 0
 	# A suite that runs its own cluster (pg_lib.sh) keeps it.
 	[ -d "$ENV_DIR/pgdata" ] && return 0
+	# A suite that made a new environment without cleanup_env: the
+	# previous environment's cluster stops here, not never.
+	if [ -n "${DB_ENV:-}" ]; then
+		pg_stop
+		DB_ENV=
+	fi
 	pg_start >/dev/null 2>&1 && pg_migrate >/dev/null 2>&1 ||
 	    { echo "# the suite's PostgreSQL did not start"; return 1; }
 	DB_ENV=$ENV_DIR

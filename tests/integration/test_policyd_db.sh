@@ -69,6 +69,9 @@ policyd_pid() { child_pid policyd; }
 
 # ---------------------------------------------------------------- up
 pg_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+# policyd prepares statements on pgpmg's tables: without them the
+# connection stays down (and says why).
+pg_migrate >/dev/null || { echo "Bail out! migrations failed"; exit 1; }
 start_appliance || { echo "Bail out! appliance not ready"; exit 1; }
 PID=$(policyd_pid)
 

@@ -27,6 +27,10 @@ pg_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 echo "# cluster up after ${SECONDS}s"
 
 CTL=("$BIN/pgpmgctl" -f "$CONF")
+# The repository's migrations; the tests' own go after them.
+NMIG=$(find "$REPO/sql" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' | wc -l)
+NEXT=$(printf %03d $((NMIG + 1)))
+NEXT2=$(printf %03d $((NMIG + 2)))
 P=_pgpmg_policyd
 OUT=$ENV_DIR/out
 
@@ -56,21 +60,21 @@ audit_count() { pg_psql -c "SELECT count(*) FROM pgpmg.audit_log"; }
 # ---------------------------------------------------------------- migrate
 run pg_migrate
 expect 0 'applied 001_init\.sql' "migrations apply on an empty database"
-has 'applied 002_audit\.sql' && has 'at version 2 \(2 applied\)' &&
-    ok "each file applied in order, version 2" || { not_ok "each file applied"; show; }
-[ "$(pg_psql -c "SELECT count(*) FROM pgpmg.schema_version WHERE sha256 ~ '^[0-9a-f]{64}$'")" = 2 ] &&
+has 'applied 002_audit\.sql' && has "at version $NMIG \\($NMIG applied\\)" &&
+    ok "each file applied in order, version $NMIG" || { not_ok "each file applied"; show; }
+[ "$(pg_psql -c "SELECT count(*) FROM pgpmg.schema_version WHERE sha256 ~ '^[0-9a-f]{64}$'")" = "$NMIG" ] &&
 [ "$(pg_psql -c "SELECT sha256 FROM pgpmg.schema_version WHERE number = 1")" = \
     "$(sha256sum "$REPO/sql/001_init.sql" | cut -d' ' -f1)" ] &&
     ok "schema_version records each file's sha256" || not_ok "schema_version sha256"
-[ "$(pg_psql -c "SELECT kind || ' ' || subject || ' ' || actor FROM pgpmg.audit_log")" = \
-    "schema-migrate 002_audit.sql pgpmgctl:root" ] &&
+[ "$(pg_psql -c "SELECT kind || ' ' || subject || ' ' || actor FROM pgpmg.audit_log ORDER BY id")" = \
+    "$(cd "$REPO/sql" && ls [0-9][0-9][0-9]_*.sql | tail -n +2 | sed 's/.*/schema-migrate & pgpmgctl:root/')" ] &&
     ok "the migration after the audit log's is audited" || not_ok "migration audited"
 
 dump1=$(schema_dump); ver1=$(versions); n1=$(audit_count)
 [ -n "$dump1" ] && grep -q 'CREATE TABLE pgpmg.audit_log' <<<"$dump1" &&
     ok "schema dump taken" || not_ok "schema dump"
 run pg_migrate
-expect 0 'at version 2: up to date' "a second run applies nothing"
+expect 0 "at version $NMIG: up to date" "a second run applies nothing"
 [ "$(schema_dump)" = "$dump1" ] && ok "a second run leaves the schema as it was" ||
     not_ok "schema changed by a second run"
 [ "$(versions)" = "$ver1" ] && [ "$(audit_count)" = "$n1" ] &&
@@ -80,12 +84,12 @@ expect 0 'at version 2: up to date' "a second run applies nothing"
 # A changed migration is refused, and nothing is applied.
 cp -r "$REPO/sql" "$ENV_DIR/sql-changed"
 echo "-- an edit after the fact" >>"$ENV_DIR/sql-changed/001_init.sql"
-printf 'CREATE TABLE pgpmg.never (a int);\n' >"$ENV_DIR/sql-changed/003_new.sql"
+printf 'CREATE TABLE pgpmg.never (a int);\n' >"$ENV_DIR/sql-changed/${NEXT}_new.sql"
 run "${CTL[@]}" db migrate -D "$ENV_DIR/sql-changed"
 expect 2 '001_init\.sql changed since it was applied on .*sha256 recorded [0-9a-f]{64}, file [0-9a-f]{64}' \
     "a changed migration is refused, naming the file and both checksums"
 [ "$(pg_psql -c "SELECT to_regclass('pgpmg.never') IS NULL")" = t ] && [ "$(versions)" = "$ver1" ] &&
-    ok "nothing applied after the refusal (not even the new 003)" || not_ok "applied despite a changed file"
+    ok "nothing applied after the refusal (not even the new $NEXT)" || not_ok "applied despite a changed file"
 
 # Missing, duplicate and misnamed migrations.
 mkdir "$ENV_DIR/sql-gap"
@@ -105,29 +109,29 @@ expect 1 'two migrations numbered 002' "two files with one number are refused"
 mkdir "$ENV_DIR/sql-new"
 cp "$REPO/sql/"*.sql "$ENV_DIR/sql-new/"
 printf -- '-- half of it would be there\nCREATE TABLE pgpmg.half (a int);\n\nCREATE TABLEX pgpmg.oops (a int);\n' \
-    >"$ENV_DIR/sql-new/003_broken.sql"
+    >"$ENV_DIR/sql-new/${NEXT}_broken.sql"
 run "${CTL[@]}" db migrate -D "$ENV_DIR/sql-new"
-expect 2 '003_broken\.sql:4: syntax error' "a failing migration is refused, with its file and line"
+expect 2 "${NEXT}_broken\\.sql:4: syntax error" "a failing migration is refused, with its file and line"
 has 'rolled back' && [ "$(pg_psql -c "SELECT to_regclass('pgpmg.half') IS NULL")" = t ] &&
     [ "$(versions)" = "$ver1" ] && ok "nothing of the failing migration remains" ||
     { not_ok "the failing migration left something"; show; }
-printf 'CREATE TABLE pgpmg.half (a int);\nSELECT 1 / 0;\n' >"$ENV_DIR/sql-new/003_broken.sql"
+printf 'CREATE TABLE pgpmg.half (a int);\nSELECT 1 / 0;\n' >"$ENV_DIR/sql-new/${NEXT}_broken.sql"
 run "${CTL[@]}" db migrate -D "$ENV_DIR/sql-new"
-expect 2 '003_broken\.sql: division by zero' "a run-time error is refused too"
+expect 2 "${NEXT}_broken\\.sql: division by zero" "a run-time error is refused too"
 
 # A good new migration applies; the repository's sql/ is then too old.
-printf 'CREATE TABLE pgpmg.extra (a int);\n' >"$ENV_DIR/sql-new/003_broken.sql"
-mv "$ENV_DIR/sql-new/003_broken.sql" "$ENV_DIR/sql-new/003_extra.sql"
+printf 'CREATE TABLE pgpmg.extra (a int);\n' >"$ENV_DIR/sql-new/${NEXT}_broken.sql"
+mv "$ENV_DIR/sql-new/${NEXT}_broken.sql" "$ENV_DIR/sql-new/${NEXT}_extra.sql"
 run "${CTL[@]}" db migrate -D "$ENV_DIR/sql-new"
-expect 0 'applied 003_extra\.sql' "a new migration applies on top"
+expect 0 "applied ${NEXT}_extra\\.sql" "a new migration applies on top"
 run pg_migrate
-expect 2 'the database has migration 003 \(003_extra\.sql, applied .*\), which .* does not have' \
+expect 2 "the database has migration $NEXT \\(${NEXT}_extra\\.sql, applied .*\\), which .* does not have" \
     "an older sql/ than the database is refused"
 # A migration may not end the transaction it runs in.
-printf 'COMMIT;\nCREATE TABLE pgpmg.loose (a int);\n' >"$ENV_DIR/sql-new/004_commit.sql"
+printf 'COMMIT;\nCREATE TABLE pgpmg.loose (a int);\n' >"$ENV_DIR/sql-new/${NEXT2}_commit.sql"
 run "${CTL[@]}" db migrate -D "$ENV_DIR/sql-new"
-expect 2 '004_commit\.sql ended the transaction itself' "a migration that commits is caught"
-[ "$(pg_psql -c "SELECT count(*) FROM pgpmg.schema_version WHERE number = 4")" = 0 ] &&
+expect 2 "${NEXT2}_commit\\.sql ended the transaction itself" "a migration that commits is caught"
+[ "$(pg_psql -c "SELECT count(*) FROM pgpmg.schema_version WHERE number = $((NMIG + 2))")" = 0 ] &&
     ok "and it is not recorded as applied" || not_ok "commit migration recorded"
 
 # No password in a conninfo of pgpmg.conf.
@@ -163,6 +167,8 @@ refused "cannot name the chain's columns" "$denied" \
 refused "cannot replay as a replica" "$denied" "SET session_replication_role = replica"
 refused "no second policy row" "$denied" "INSERT INTO pgpmg.policy DEFAULT VALUES"
 refused "no writing schema_version" "$denied" "DELETE FROM pgpmg.schema_version"
+refused "no writing the policy's change generation" "$denied" \
+    "UPDATE pgpmg.policy_changes SET generation = 1"
 
 base=$(audit_count)
 run as_p -c "INSERT INTO pgpmg.audit_log (actor, kind, subject, details)
@@ -211,6 +217,11 @@ EOF
 [ "$RC" -eq 0 ] && [ "$(tr '\n' ' ' <"$OUT")" = "2|keyword 2 1 1 " ] &&
     ok "policyd's role does its work: users, policy (version bumped), rules, stats upsert, notices once" ||
     { not_ok "policyd's ordinary work"; show; }
+# A domain, the policy and a rule changed, one row each: from 1, the
+# generation counted each, and policyd's cache hears of them through it.
+[ "$(pg_psql -c "SELECT generation FROM pgpmg.policy_changes")" = 4 ] &&
+    ok "every changed row of policy, rules and domains bumps policy_changes.generation" ||
+    not_ok "generation: $(pg_psql -c "SELECT generation FROM pgpmg.policy_changes")"
 run as_p -c "INSERT INTO pgpmg.users (address, password_hash) VALUES ('carol@example.com', 'plaintext-password')"
 expect 1 'users_password_hash_check' "a password that is not a scrypt/Argon2id hash is refused"
 run as_p -c "INSERT INTO pgpmg.stats_hourly (hour, direction) VALUES (now(), 'in')"
