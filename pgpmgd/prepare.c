@@ -170,86 +170,37 @@ keyd_has_secret_keys(const char *home)
 }
 
 /*
- * keyd's master passphrase: made once, when the file is missing and keyd's
- * home holds no secret key yet.  A missing file beside existing keys is
- * refused: a new passphrase would open none of them.
+ * A root-only secret file (keyd's passphrase, policyd's column key): 1 when
+ * it exists, and then it must be a regular file of root's closed to group
+ * and others; 0 when it is missing.
  */
-static void
-prepare_passphrase(const struct pgpmg_conf *conf)
+static int
+secret_file_exists(const char *key, const char *path)
 {
-	const char	*path = conf->keyd_passphrase_file;
-	unsigned char	 rnd[32];
-	char		 hex[2 * sizeof(rnd) + 2];
 	struct stat	 st;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
 		    (st.st_mode & 077) != 0)
-			fatalx("keyd-passphrase-file %s must be a regular file "
-			    "owned by root with mode 0600", path);
-		return;
+			fatalx("%s %s must be a regular file owned by root "
+			    "with mode 0600", key, path);
+		return 1;
 	}
 	if (errno != ENOENT)
-		fatal("keyd-passphrase-file %s", path);
-	if (keyd_has_secret_keys(conf->keyd_home))
-		fatalx("keyd-passphrase-file %s is missing, but %s holds "
-		    "secret keys: restore the file (a new passphrase would "
-		    "unlock none of them)", path, conf->keyd_home);
-	mkdir_parents(path);
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		fatal("getrandom");
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	hex[2 * sizeof(rnd)] = '\n';
-	hex[2 * sizeof(rnd) + 1] = '\0';
-	explicit_bzero(rnd, sizeof(rnd));
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		fatal("create %s", path);
-	while (off < strlen(hex)) {
-		if ((n = write(fd, hex + off, strlen(hex) - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("write %s", path);
-		}
-		off += (size_t)n;
-	}
-	explicit_bzero(hex, sizeof(hex));
-	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1)
-		fatal("%s", path);
-	log_info("created keyd's master passphrase in %s", path);
+		fatal("%s %s", key, path);
+	return 0;
 }
 
-/*
- * policyd's column key (policyd-key-file, policyd/seal.h): made once, when
- * missing, with 32 random bytes in hex; an existing file must be root's
- * and closed to group and others.  policyd reads it as root before its
- * sandbox; a rotation adds a new first line by hand (DESIGN-NOTES).
- */
+/* Make it: 32 random bytes in hex and a newline, root's, mode 0600. */
 static void
-prepare_policyd_key(const struct pgpmg_conf *conf)
+secret_file_create(const char *path)
 {
-	const char	*path = conf->policyd_key_file;
 	unsigned char	 rnd[32];
 	char		 hex[2 * sizeof(rnd) + 2];
-	struct stat	 st;
 	size_t		 off = 0, len;
 	ssize_t		 n;
 	int		 fd;
 
-	if (lstat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
-		    (st.st_mode & 077) != 0)
-			fatalx("policyd-key-file %s must be a regular file "
-			    "owned by root with mode 0600", path);
-		return;
-	}
-	if (errno != ENOENT)
-		fatal("policyd-key-file %s", path);
 	mkdir_parents(path);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		fatal("getrandom");
@@ -274,7 +225,41 @@ prepare_policyd_key(const struct pgpmg_conf *conf)
 	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1 ||
 	    fsync(fd) == -1 || close(fd) == -1)
 		fatal("%s", path);
-	log_info("created policyd's column key in %s", path);
+}
+
+/*
+ * keyd's master passphrase: made once, when the file is missing and keyd's
+ * home holds no secret key yet.  A missing file beside existing keys is
+ * refused: a new passphrase would open none of them.
+ */
+static void
+prepare_passphrase(const struct pgpmg_conf *conf)
+{
+	const char	*path = conf->keyd_passphrase_file;
+
+	if (secret_file_exists("keyd-passphrase-file", path))
+		return;
+	if (keyd_has_secret_keys(conf->keyd_home))
+		fatalx("keyd-passphrase-file %s is missing, but %s holds "
+		    "secret keys: restore the file (a new passphrase would "
+		    "unlock none of them)", path, conf->keyd_home);
+	secret_file_create(path);
+	log_info("created keyd's master passphrase in %s", path);
+}
+
+/*
+ * policyd's column key (policyd-key-file, policyd/seal.h): made once, when
+ * missing.  policyd reads it as root before its sandbox; a rotation adds a
+ * new first line by hand (DESIGN-NOTES).
+ */
+static void
+prepare_policyd_key(const struct pgpmg_conf *conf)
+{
+	if (secret_file_exists("policyd-key-file", conf->policyd_key_file))
+		return;
+	secret_file_create(conf->policyd_key_file);
+	log_info("created policyd's column key in %s",
+	    conf->policyd_key_file);
 }
 
 void
