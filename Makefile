@@ -53,7 +53,7 @@ pgpmgd_PC   := libevent
 pgpmgctl_PC := libpq libcrypto
 smtpd_PC    := libevent libevent_openssl openssl $(SANDBOX_PC)
 cryptod_PC  := libevent gpgme $(SANDBOX_PC)
-keyd_PC     := libevent gpgme $(SANDBOX_PC)
+keyd_PC     := libevent gpgme libcrypto $(SANDBOX_PC)
 policyd_PC  := libevent libpq libcrypto $(SANDBOX_PC)
 webd_PC     := libevent libevent_openssl openssl $(SANDBOX_PC)
 

@@ -322,6 +322,8 @@ child_peer_msg(struct imsgev *iev, struct imsg *imsg)
 			fatal("compose peer up");
 		log_debug("channel to %s#%d up", proc_name(p->proc),
 		    p->instance);
+		if (c->ops->peer_up != NULL)
+			c->ops->peer_up(c, p);
 		return;
 	}
 	if (!p->up)

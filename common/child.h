@@ -34,6 +34,8 @@ struct child_ops {
 	void	(*peer_msg)(struct child *, struct child_peer *, struct imsg *);
 	/* A message from the parent that child.c does not handle itself. */
 	void	(*parent_msg)(struct child *, struct imsg *);
+	/* A peer greeted us: messages to it may go now. */
+	void	(*peer_up)(struct child *, struct child_peer *);
 	/* A cryptod worker went away (only cryptod peers may go away). */
 	void	(*peer_down)(struct child *, struct child_peer *);
 	/* Called once the event base exists, before the loop starts. */

@@ -50,9 +50,10 @@ enum imsg_type {
 
 
 	/*
-	 * Key management, served by keyd to the parent (for pgpmgctl) and to
-	 * policyd.  The requester numbers its requests; keyd answers each
-	 * with one REPLY, in order.
+	 * Key management, served by keyd to policyd alone (which asks for
+	 * pgpmgctl through the parent, and records every change in the
+	 * database).  policyd numbers its requests; keyd answers each with
+	 * one REPLY, in order.
 	 */
 	IMSG_KEY_REQUEST,	/* u32 request, u32 KEY_OP_*, string arg
 				   (address or fingerprint), string passphrase
@@ -126,6 +127,17 @@ enum imsg_type {
 	IMSG_POLICYD_ADMIN_DONE,/* u32 request, u32 ADMIN_E_*, string
 				   message (< ADMIN_TEXT_MAX; "" when done
 				   without one) */
+
+	/*
+	 * pgpmgctl's key commands: the parent asks policyd on a client's
+	 * behalf under its own request id, with the client's uid; policyd
+	 * asks keyd, records a change and its audit row, and answers as
+	 * keyd answered (KEY_E_UNAVAILABLE: a change while the database is
+	 * down, refused so that no change goes unrecorded).
+	 */
+	IMSG_PARENT_KEY,	/* u32 request, u32 uid, u32 KEY_OP_*, string
+				   arg, string passphrase; fd: input */
+	IMSG_POLICYD_KEY_REPLY,	/* as IMSG_KEYD_KEY_REPLY */
 
 	IMSG_TYPE_MAX,
 
@@ -230,7 +242,13 @@ enum key_op {
 	KEY_OP_EXPORT,		/* arg: address or fingerprint; armoured */
 	KEY_OP_LIST,		/* text, one key per line */
 	KEY_OP_REVOKE,		/* arg: address or fingerprint */
+	KEY_OP_DELETE,		/* arg: fingerprint of a public key that
+				   keyd holds no secret of */
+	KEY_OP_INVENTORY,	/* policyd only: every key, as JSON lines
+				   (keyd/inventory.c) */
 };
+/* The operations pgpmgctl (and the console) may ask for. */
+#define KEY_OP_CTL_MAX	KEY_OP_DELETE
 
 /* Key results (IMSG_KEYD_KEY_REPLY). */
 enum key_error {
@@ -240,7 +258,9 @@ enum key_error {
 	KEY_E_EXISTS,
 	KEY_E_PASSPHRASE,	/* missing or wrong passphrase */
 	KEY_E_FAILED,		/* gpg failed: see the text */
+	KEY_E_UNAVAILABLE,	/* the database is down: no change now */
 };
+#define KEY_E_MAX	KEY_E_UNAVAILABLE
 
 enum keyring_kind {
 	KEYRING_PUBLIC = 1,	/* every public key, binary OpenPGP */

@@ -1,7 +1,7 @@
 /*
  * keyd: the key custodian, the only process whose view of the filesystem
  * holds secret keys (its GnuPG home, 0700, _pgpmg_keyd).  It has no network
- * and serves only policyd and the parent; cryptod reaches it solely through
+ * and serves only policyd; cryptod reaches it solely through
  * gpg-agent's restricted extra socket.
  *
  * The same binary is also the agent's pinentry (pinentry.c): gpg-agent
@@ -31,7 +31,6 @@ keyd_started(struct child *c)
 }
 
 static const struct child_ops keyd_ops = {
-	.parent_msg = serve_parent_msg,
 	.peer_msg = serve_peer_msg,
 	.started = keyd_started,
 };

@@ -165,6 +165,9 @@ void	 keys_generate(struct keyd *, const char *addr, struct keyreply *);
 void	 keys_export(struct keyd *, const char *arg, struct keyreply *);
 void	 keys_list(struct keyd *, struct keyreply *);
 void	 keys_revoke(struct keyd *, const char *arg, struct keyreply *);
+/* delete.c, inventory.c */
+void	 keys_delete(struct keyd *, const char *fpr, struct keyreply *);
+void	 keys_inventory(struct keyd *, struct keyreply *);
 /* A gpgme data object's bytes into the reply's sealed memfd (releases d). */
 int	 keys_data_out(gpgme_data_t, const char *name, struct keyreply *);
 /* The keys an address (any of their user IDs, revoked ones too) or a
@@ -180,7 +183,6 @@ int	 keys_memfd(const char *name, const void *, size_t, struct keyreply *);
 void	 import_keys(struct keyd *, int fd, const char *pass, struct keyreply *);
 
 /* serve.c */
-void	 serve_parent_msg(struct child *, struct imsg *);
 void	 serve_peer_msg(struct child *, struct child_peer *, struct imsg *);
 
 /* publish.c */

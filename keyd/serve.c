@@ -1,12 +1,12 @@
 /*
- * Key requests (IMSG_KEY_REQUEST) from the parent, for pgpmgctl, and from
- * policyd; the permission table keeps every other process out (smtpd never
- * reaches keyd).  keyd answers each request with one IMSG_KEYD_KEY_REPLY on
- * the channel it came from, in order, and publishes the keyring after
- * every change.  A malformed request is fatal, as from any peer; an
- * operation keyd does not know, or arguments that do not fit it, get
- * KEY_E_INVALID.  The passphrase a request carries is wiped from the
- * message once the request is done.
+ * Key requests (IMSG_KEY_REQUEST) from policyd, which asks for pgpmgctl
+ * and the console and records every change; the permission table keeps
+ * every other process out (neither smtpd nor the parent reaches keyd's
+ * keys).  keyd answers each request with one IMSG_KEYD_KEY_REPLY, in
+ * order, and publishes the keyring after every change.  A malformed
+ * request is fatal, as from any peer; an operation keyd does not know,
+ * or arguments that do not fit it, get KEY_E_INVALID.  The passphrase a
+ * request carries is wiped from the message once the request is done.
  */
 #include <string.h>
 #include <unistd.h>
@@ -16,34 +16,42 @@
 #include "imsg/imsg.h"
 #include "keyd/keyd.h"
 
-static const char *
-op_name(uint32_t op)
+/* What each operation takes, and whether it changes the keyring. */
+static const struct key_op_spec {
+	const char	*name;
+	int		 arg;		/* needs an address or fingerprint */
+	int		 input;		/* carries key data (and a passphrase) */
+	int		 changes;
+} key_ops[] = {
+	[KEY_OP_GENERATE] =	{ "generate",	1, 0, 1 },
+	[KEY_OP_IMPORT] =	{ "import",	0, 1, 1 },
+	[KEY_OP_EXPORT] =	{ "export",	1, 0, 0 },
+	[KEY_OP_LIST] =		{ "list",	0, 0, 0 },
+	[KEY_OP_REVOKE] =	{ "revoke",	1, 0, 1 },
+	[KEY_OP_DELETE] =	{ "delete",	1, 0, 1 },
+	[KEY_OP_INVENTORY] =	{ "inventory",	0, 0, 0 },
+};
+#define NKEY_OPS	(sizeof(key_ops) / sizeof(key_ops[0]))
+
+static const struct key_op_spec *
+op_spec(uint32_t op)
 {
-	switch (op) {
-	case KEY_OP_GENERATE:	return "generate";
-	case KEY_OP_IMPORT:	return "import";
-	case KEY_OP_EXPORT:	return "export";
-	case KEY_OP_LIST:	return "list";
-	case KEY_OP_REVOKE:	return "revoke";
-	}
-	return "unknown";
+	return op >= KEY_OP_GENERATE && op < NKEY_OPS ? &key_ops[op] : NULL;
 }
 
 static void
 serve_op(struct keyd *k, uint32_t op, const char *arg, const char *pass,
     int fd, struct keyreply *r)
 {
-	int	 wants_arg = op == KEY_OP_GENERATE || op == KEY_OP_EXPORT ||
-		    op == KEY_OP_REVOKE;
+	const struct key_op_spec *spec = op_spec(op);
 
-	if (op < KEY_OP_GENERATE || op > KEY_OP_REVOKE) {
+	if (spec == NULL) {
 		reply_set(r, KEY_E_INVALID, "unknown key operation %u", op);
 		return;
 	}
-	if (wants_arg != (arg[0] != '\0') ||
-	    (op != KEY_OP_IMPORT && (pass[0] != '\0' || fd != -1))) {
-		reply_set(r, KEY_E_INVALID, "malformed %s request",
-		    op_name(op));
+	if (spec->arg != (arg[0] != '\0') ||
+	    (!spec->input && (pass[0] != '\0' || fd != -1))) {
+		reply_set(r, KEY_E_INVALID, "malformed %s request", spec->name);
 		return;
 	}
 	switch (op) {
@@ -62,6 +70,12 @@ serve_op(struct keyd *k, uint32_t op, const char *arg, const char *pass,
 	case KEY_OP_REVOKE:
 		keys_revoke(k, arg, r);
 		break;
+	case KEY_OP_DELETE:
+		keys_delete(k, arg, r);
+		break;
+	case KEY_OP_INVENTORY:
+		keys_inventory(k, r);
+		break;
 	}
 }
 
@@ -76,7 +90,8 @@ serve_request(struct keyd *k, struct imsgbuf *ibuf, uint32_t peerid,
 	struct ibuf		*b;
 	const char		*arg, *pass;
 	uint32_t		 id, op;
-	int			 fd, changes;
+	const struct key_op_spec *spec;
+	int			 fd;
 
 	imsg_reader_init(&rd, imsg);
 	if (imsg_read_u32(&rd, &id) == -1 || imsg_read_u32(&rd, &op) == -1 ||
@@ -88,14 +103,16 @@ serve_request(struct keyd *k, struct imsgbuf *ibuf, uint32_t peerid,
 
 	memset(&r, 0, sizeof(r));
 	r.fd = -1;
-	log_debug("%s asks: %s%s%s", from, op_name(op), arg[0] ? " " : "",
-	    arg);
+	spec = op_spec(op);
+	log_debug("%s asks: %s%s%s", from, spec ? spec->name : "unknown",
+	    arg[0] ? " " : "", arg);
 	serve_op(k, op, arg, pass, fd, &r);
 	if (fd != -1)
 		close(fd);
 	if (r.code != KEY_E_OK)
-		log_info("%s: %s%s%s: refused (%u): %s", from, op_name(op),
-		    arg[0] ? " " : "", arg, r.code, r.text);
+		log_info("%s: %s%s%s: refused (%u): %s", from, spec ?
+		    spec->name : "unknown", arg[0] ? " " : "", arg, r.code,
+		    r.text);
 	if (imsg->data != NULL)
 		explicit_bzero(imsg->data, imsg->datalen);
 
@@ -107,22 +124,8 @@ serve_request(struct keyd *k, struct imsgbuf *ibuf, uint32_t peerid,
 		fatal("compose KEY_REPLY");
 	imsg_close(ibuf, b);
 
-	changes = r.code == KEY_E_OK && (op == KEY_OP_GENERATE ||
-	    op == KEY_OP_IMPORT || op == KEY_OP_REVOKE);
-	if (changes)
+	if (r.code == KEY_E_OK && spec != NULL && spec->changes)
 		publish_keyring(k);
-}
-
-void
-serve_parent_msg(struct child *c, struct imsg *imsg)
-{
-	struct keyd	*k = c->data;
-
-	if (imsg->hdr.type != IMSG_KEY_REQUEST)
-		fatalx("unexpected %s from the parent",
-		    imsg_type_name(imsg->hdr.type));
-	serve_request(k, &c->parent.ibuf, 0, "parent", imsg);
-	imsgev_update(&c->parent);
 }
 
 void

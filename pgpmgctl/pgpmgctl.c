@@ -58,6 +58,7 @@ static void	prep_key_import(struct ctl_req *, int, char **);
 static void	prep_key_export(struct ctl_req *, int, char **);
 static void	prep_key_list(struct ctl_req *, int, char **);
 static void	prep_key_revoke(struct ctl_req *, int, char **);
+static void	prep_key_delete(struct ctl_req *, int, char **);
 static int	cmd_key(struct imsgbuf *, struct ctl_req *);
 
 static const struct ctl_cmd commands[] = {
@@ -72,6 +73,8 @@ static const struct ctl_cmd commands[] = {
 	{ "key", "list", 0, 0, "key list", prep_key_list, cmd_key, NULL },
 	{ "key", "revoke", 1, 1, "key revoke ADDRESS|FINGERPRINT",
 	    prep_key_revoke, cmd_key, NULL },
+	{ "key", "delete", 1, 1, "key delete FINGERPRINT",
+	    prep_key_delete, cmd_key, NULL },
 	{ "policy", "show", 0, 0, "policy show", prep_policy_show,
 	    cmd_admin, NULL },
 	{ "policy", "set", 2, 2, "policy set KEY VALUE", prep_policy_set,
@@ -224,6 +227,19 @@ prep_key_revoke(struct ctl_req *req, int argc, char **argv)
 }
 
 static void
+prep_key_delete(struct ctl_req *req, int argc, char **argv)
+{
+	size_t	 len = strlen(argv[0]);
+
+	(void)argc;
+	if ((len != 40 && len != 64) || strspn(argv[0],
+	    "0123456789abcdefABCDEF") != len)
+		die("key delete: \"%s\" is not a fingerprint (40 or 64 hex "
+		    "digits)", argv[0]);
+	prep_arg(req, KEY_OP_DELETE, argv[0]);
+}
+
+static void
 prep_key_list(struct ctl_req *req, int argc, char **argv)
 {
 	(void)argc; (void)argv;
@@ -363,7 +379,7 @@ static int
 cmd_key(struct imsgbuf *ibuf, struct ctl_req *req)
 {
 	static const char *const names[] = { "", "generate", "import",
-	    "export", "list", "revoke" };
+	    "export", "list", "revoke", "delete" };
 	struct imsg		 imsg;
 	struct imsg_reader	 r;
 	struct ibuf		*b;

@@ -232,11 +232,10 @@ child_channel_close(struct proc_slot *s)
 	imsgev_stop(&s->iev);
 	close(fd);
 	s->iev_live = 0;
-	if (s->proc == PROC_KEYD)
-		keyfwd_keyd_gone();
 	if (s->proc == PROC_POLICYD) {
 		dbfwd_policyd_gone();
 		adminfwd_policyd_gone();
+		keyfwd_policyd_gone();
 	}
 }
 
@@ -319,9 +318,9 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 		}
 		peer_up[s - pgpmgd->slots][o - pgpmgd->slots] = 1;
 		break;
-	case IMSG_KEYD_KEY_REPLY:
+	case IMSG_POLICYD_KEY_REPLY:
 		if (keyfwd_reply(imsg) == -1)
-			child_violation(s, "malformed KEYD_KEY_REPLY");
+			child_violation(s, "malformed POLICYD_KEY_REPLY");
 		break;
 	case IMSG_KEYD_KEYRING:
 		if (keyfwd_keyring(imsg) == -1)

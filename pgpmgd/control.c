@@ -5,9 +5,10 @@
  * even if the socket's mode is changed.  Requests are imsgs; each client
  * is bounded in number and in message size like any other peer.
  *
- * Requests: IMSG_CTL_STATUS, answered here; IMSG_CTL_KEY, which goes
- * on to keyd (keyfwd.c); IMSG_CTL_DB_STATUS, which goes on to policyd
- * (dbfwd.c) and is answered with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR;
+ * Requests: IMSG_CTL_STATUS, answered here; IMSG_CTL_KEY, which goes on
+ * to policyd with the client's uid, and through it to keyd (keyfwd.c);
+ * IMSG_CTL_DB_STATUS, which goes on to policyd (dbfwd.c) and is answered
+ * with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR;
  * IMSG_CTL_ADMIN (policy, rule and domain commands), which goes on to
  * policyd with the client's uid (adminfwd.c).  A key or admin request is
  * answered with IMSG_CTL_DATA (a sealed memfd to print) when there is
@@ -186,7 +187,7 @@ ctl_admin(struct ctl_client *c, struct imsg *imsg)
 		c->busy = 1;
 }
 
-/* IMSG_CTL_KEY: checked here, answered by keyd (keyfwd.c). */
+/* IMSG_CTL_KEY: checked here, answered through policyd (keyfwd.c). */
 static void
 ctl_key(struct ctl_client *c, struct imsg *imsg)
 {
@@ -202,7 +203,7 @@ ctl_key(struct ctl_client *c, struct imsg *imsg)
 	    imsg_read_string(&r, &arg, KEYFWD_ARG_MAX) == -1 ||
 	    imsg_read_string(&r, &pass, KEYFWD_PASS_MAX) == -1 ||
 	    imsg_reader_end(&r) == -1 || op < KEY_OP_GENERATE ||
-	    op > KEY_OP_REVOKE)
+	    op > KEY_OP_CTL_MAX)
 		ctl_key_error(c, KEY_E_INVALID, "malformed key request");
 	else if ((op == KEY_OP_IMPORT) != (fd != -1))
 		ctl_key_error(c, KEY_E_INVALID, "an import, and only an "
@@ -214,8 +215,9 @@ ctl_key(struct ctl_client *c, struct imsg *imsg)
 	else if (c->busy)
 		ctl_key_error(c, KEY_E_INVALID, "one key request at a time");
 	else {
-		if (keyfwd_request((int)(c - clients), c->serial, op, arg, pass,
-		    fd, err, sizeof(err)) == -1)
+		if (keyfwd_request((int)(c - clients), c->serial,
+		    (uint32_t)c->uid, op, arg, pass, fd, err, sizeof(err)) ==
+		    -1)
 			ctl_key_error(c, KEY_E_FAILED, err);
 		else
 			c->busy = 1;

@@ -1,12 +1,15 @@
 /*
  * The parent's part in key management.
  *
- * pgpmgctl's key commands (IMSG_CTL_KEY) go to keyd as IMSG_KEY_REQUEST
- * under the parent's own request ids; keyd's IMSG_KEYD_KEY_REPLY is mapped
- * back to the client that asked, if it is still there (a client that went
- * away, or whose slot a new client took, gets nothing and breaks nothing).
- * At most KEYFWD_MAX_PENDING requests wait at once, each at most
- * KEYFWD_TIMEOUT_SEC.
+ * pgpmgctl's key commands (IMSG_CTL_KEY) go to policyd as IMSG_PARENT_KEY
+ * under the parent's own request ids, with the client's uid (for the
+ * audit trail); policyd asks keyd, records any change, and its
+ * IMSG_POLICYD_KEY_REPLY is mapped back to the client that asked, if it
+ * is still there (a client that went away, or whose slot a new client
+ * took, gets nothing and breaks nothing).  The parent itself never asks
+ * keyd for anything.  At most KEYFWD_MAX_PENDING requests wait at once,
+ * each at most KEYFWD_TIMEOUT_SEC (policyd does one at a time, each
+ * bounded by its own wait for keyd and the database).
  *
  * keyd publishes its keyring (IMSG_KEYD_KEYRING: the public keys, and the
  * list of keys it holds the secret of) after every change; the parent
@@ -33,7 +36,7 @@
 #include "pgpmgd/pgpmgd.h"
 
 #define KEYFWD_MAX_PENDING	16
-#define KEYFWD_TIMEOUT_SEC	120
+#define KEYFWD_TIMEOUT_SEC	180
 /* A published keyring larger than this is keyd's bug. */
 #define KEYFWD_RING_MAX		((uint64_t)256 << 20)
 
@@ -65,24 +68,26 @@ req_timeout(int fd, short ev, void *arg)
 	struct keyfwd_req	*q = arg;
 
 	(void)fd; (void)ev;
-	log_warnx("keyd did not answer key request %u within %d s", q->id,
+	log_warnx("policyd did not answer key request %u within %d s", q->id,
 	    KEYFWD_TIMEOUT_SEC);
 	control_key_reply(q->client, q->serial, KEY_E_FAILED,
-	    "keyd did not answer in time", -1);
+	    "policyd did not answer in time: a change may or may not have "
+	    "been made", -1);
 	req_free(q);
 }
 
 int
-keyfwd_request(int client, uint64_t serial, uint32_t op, const char *arg,
-    const char *pass, int fd, char *err, size_t errlen)
+keyfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
+    const char *arg, const char *pass, int fd, char *err, size_t errlen)
 {
-	struct proc_slot	*s = children_find(PROC_KEYD, 0);
+	struct proc_slot	*s = children_find(PROC_POLICYD, 0);
 	struct keyfwd_req	*q = NULL;
 	struct timeval		 tv = { KEYFWD_TIMEOUT_SEC, 0 };
 	struct ibuf		*b;
 
 	if (s == NULL || s->pid == 0 || !s->ready || !s->iev_live) {
-		snprintf(err, errlen, "keyd is not running or not ready yet");
+		snprintf(err, errlen, "policyd is not running or not ready "
+		    "yet");
 		goto fail;
 	}
 	for (size_t i = 0; q == NULL && i < KEYFWD_MAX_PENDING; i++)
@@ -103,11 +108,12 @@ keyfwd_request(int client, uint64_t serial, uint32_t op, const char *arg,
 	q->client = client;
 	q->serial = serial;
 	/* imsg owns fd from here on, also when this fails. */
-	if ((b = imsg_create(&s->iev.ibuf, IMSG_KEY_REQUEST, 0, fd,
-	    2 * sizeof(uint32_t) + strlen(arg) + strlen(pass) + 2)) == NULL ||
-	    imsg_add_u32(b, q->id) == -1 || imsg_add_u32(b, op) == -1 ||
-	    imsg_add_string(b, arg) == -1 || imsg_add_string(b, pass) == -1)
-		fatal("compose KEY_REQUEST");
+	if ((b = imsg_create(&s->iev.ibuf, IMSG_PARENT_KEY, 0, fd,
+	    3 * sizeof(uint32_t) + strlen(arg) + strlen(pass) + 2)) == NULL ||
+	    imsg_add_u32(b, q->id) == -1 || imsg_add_u32(b, uid) == -1 ||
+	    imsg_add_u32(b, op) == -1 || imsg_add_string(b, arg) == -1 ||
+	    imsg_add_string(b, pass) == -1)
+		fatal("compose PARENT_KEY");
 	imsg_close(&s->iev.ibuf, b);
 	imsgev_update(&s->iev);
 	return 0;
@@ -117,7 +123,7 @@ fail:
 	return -1;
 }
 
-/* keyd's answer: to the client waiting for it, if any. */
+/* policyd's answer: to the client waiting for it, if any. */
 int
 keyfwd_reply(struct imsg *imsg)
 {
@@ -129,7 +135,7 @@ keyfwd_reply(struct imsg *imsg)
 	imsg_reader_init(&r, imsg);
 	if (imsg_read_u32(&r, &id) == -1 || imsg_read_u32(&r, &code) == -1 ||
 	    imsg_read_string(&r, &text, KEYFWD_TEXT_MAX) == -1 ||
-	    imsg_reader_end(&r) == -1 || code > KEY_E_FAILED)
+	    imsg_reader_end(&r) == -1 || code > KEY_E_MAX)
 		return -1;
 	fd = imsg_get_fd(imsg);
 	for (size_t i = 0; i < KEYFWD_MAX_PENDING; i++) {
@@ -142,21 +148,21 @@ keyfwd_reply(struct imsg *imsg)
 		return 0;
 	}
 	/* Timed out meanwhile: nobody waits for it any more. */
-	log_debug("keyd answered key request %u, which nobody awaits", id);
+	log_debug("policyd answered key request %u, which nobody awaits", id);
 	if (fd != -1)
 		close(fd);
 	return 0;
 }
 
-/* keyd is gone: nobody will answer what is pending. */
+/* policyd is gone: nobody will answer what is pending. */
 void
-keyfwd_keyd_gone(void)
+keyfwd_policyd_gone(void)
 {
 	for (size_t i = 0; i < KEYFWD_MAX_PENDING; i++) {
 		if (!reqs[i].used)
 			continue;
 		control_key_reply(reqs[i].client, reqs[i].serial,
-		    KEY_E_FAILED, "keyd is gone", -1);
+		    KEY_E_FAILED, "policyd is gone", -1);
 		req_free(&reqs[i]);
 	}
 }

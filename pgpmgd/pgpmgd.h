@@ -81,7 +81,7 @@ int	listen_open(const struct conf_hostport *, char *err, size_t errlen);
 /* control.c */
 void	control_init(void);
 void	control_cleanup(void);
-/* keyd's answer to a client's key request (keyfwd.c); the client may be
+/* The answer to a client's key request (keyfwd.c); the client may be
  * gone, or another in its slot (serial differs): then fd is closed. */
 void	control_key_reply(int client, uint64_t serial, uint32_t code,
 	    const char *text, int fd);
@@ -96,19 +96,19 @@ void	control_db_reply(int client, uint64_t serial,
 void	control_admin_reply(int client, uint64_t serial, uint32_t code,
 	    const char *text, int fd);
 
-/* keyfwd.c: key requests to keyd, keyd's keyring to the cryptod workers.
- * Field bounds as keyd reads them. */
+/* keyfwd.c: key requests through policyd to keyd, keyd's keyring to the
+ * cryptod workers.  Field bounds as keyd reads them. */
 #define KEYFWD_ARG_MAX		320
 #define KEYFWD_PASS_MAX		1024
 #define KEYFWD_TEXT_MAX		4096
 /* Largest key data pgpmgctl may hand over (keyd's bound). */
 #define KEYFWD_IMPORT_MAX	((uint64_t)1 << 20)
-int	keyfwd_request(int client, uint64_t serial, uint32_t op,
+int	keyfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
 	    const char *arg, const char *pass, int fd, char *err, size_t errlen);
-/* From keyd; -1: malformed (a protocol violation). */
+/* From policyd, from keyd; -1: malformed (a protocol violation). */
 int	keyfwd_reply(struct imsg *);
 int	keyfwd_keyring(struct imsg *);
-void	keyfwd_keyd_gone(void);
+void	keyfwd_policyd_gone(void);
 void	keyfwd_worker_ready(struct proc_slot *);
 
 /* dbfwd.c: database status requests to policyd.  An answer is a

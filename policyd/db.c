@@ -105,15 +105,17 @@ static void
 db_state_event(int fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	if (db.state_hook != NULL)
-		db.state_hook(db.state, db.state_hook_arg);
+	for (size_t i = 0; i < db.nstate_hooks; i++)
+		db.state_hooks[i].fn(db.state, db.state_hooks[i].arg);
 }
 
 void
-db_set_state_hook(void (*hook)(enum db_state, void *), void *arg)
+db_add_state_hook(void (*hook)(enum db_state, void *), void *arg)
 {
-	db.state_hook = hook;
-	db.state_hook_arg = arg;
+	if (db.nstate_hooks == DB_STATE_HOOKS)
+		fatalx("db_add_state_hook: more than %d hooks", DB_STATE_HOOKS);
+	db.state_hooks[db.nstate_hooks].fn = hook;
+	db.state_hooks[db.nstate_hooks++].arg = arg;
 }
 
 void

@@ -78,9 +78,12 @@ struct db_ctx {
 	enum db_state		 state;
 	uint64_t		 ups;		/* times it came up */
 	struct timespec		 since;
-	/* db_set_state_hook(): called from ev_state after a change */
-	void			(*state_hook)(enum db_state, void *);
-	void			*state_hook_arg;
+	/* db_add_state_hook(): called from ev_state after a change */
+	struct {
+		void		(*fn)(enum db_state, void *);
+		void		*arg;
+	}			 state_hooks[DB_STATE_HOOKS];
+	size_t			 nstate_hooks;
 	struct event		*ev_state;
 	char			 last_error[DB_ERROR_MAX];
 };

@@ -11,8 +11,10 @@
  *
  * Its work: the policy cache (policyload.c) and cryptod's plans
  * (plan.c, deciding with policy.c), cryptod's results into statistics
- * and the audit log (results.c), and pgpmgctl's policy commands through
- * the parent (admin.c).
+ * and the audit log (results.c), pgpmgctl's policy commands through
+ * the parent (admin.c), and key management: policyd alone asks keyd, and
+ * records every change of the keys with its audit row (keyops.c,
+ * keyrecord.c).
  */
 #include <string.h>
 
@@ -22,6 +24,7 @@
 #include "policyd/admin.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
+#include "policyd/keyops.h"
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
 #include "policyd/results.h"
@@ -35,6 +38,7 @@ policyd_started(struct child *c)
 {
 	policyload_init(c);
 	results_init(c);
+	keyops_init(c);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
 }
@@ -49,6 +53,9 @@ policyd_peer_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 		break;
 	case IMSG_CRYPTOD_RESULT:
 		results_msg(c, p, imsg);
+		break;
+	case IMSG_KEYD_KEY_REPLY:
+		keyops_keyd_reply(c, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from %s", imsg_type_name(imsg->hdr.type),
@@ -74,6 +81,9 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 	case IMSG_PARENT_ADMIN:
 		admin_request(c, imsg);
 		break;
+	case IMSG_PARENT_KEY:
+		keyops_request(c, imsg);
+		break;
 	default:
 		fatalx("unexpected %s from parent",
 		    imsg_type_name(imsg->hdr.type));
@@ -83,6 +93,7 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 static const struct child_ops policyd_ops = {
 	.peer_msg = policyd_peer_msg,
 	.parent_msg = policyd_parent_msg,
+	.peer_up = keyops_peer_up,
 	.peer_down = policyd_peer_down,
 	.started = policyd_started,
 };

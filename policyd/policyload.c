@@ -447,7 +447,7 @@ policyload_init(struct child *c)
 			    (POLICYLOAD_POLL_MS % 1000) * 1000 };
 
 	pl.c = c;
-	db_set_state_hook(state_changed, NULL);
+	db_add_state_hook(state_changed, NULL);
 	if ((pl.poll = event_new(c->base, -1, EV_PERSIST, poll_tick, NULL)) ==
 	    NULL || event_add(pl.poll, &tv) == -1)
 		fatalx("policyload: event");

@@ -165,6 +165,83 @@ const struct db_statement policyd_statements[] = {
 	{ STMT_DOMAIN_LIST,
 	    "SELECT name FROM pgpmg.domains ORDER BY name LIMIT $1::bigint",
 	    1 },
+	/*
+	 * The record of keys (keyrecord.c).  $1: a chunk of keyd's
+	 * inventory, JSON lines; $2: the source of keys new to the record
+	 * ('' for generated when keyd holds the secret part, else
+	 * imported); $3: the sync's id, stamped on every row this chunk
+	 * names.  A key without an address or an armour keyd could give
+	 * keeps its row as it was (only stamped).  Answers how many rows
+	 * were added, updated and kept.
+	 */
+	{ STMT_KEYS_UPSERT,
+	    "WITH inv AS (SELECT pg_catalog.upper(x.fpr) AS fpr, x.secret, "
+	    "x.created, x.expires, x.revoked, x.address, x.addresses, "
+	    "x.armoured "
+	    "FROM pg_catalog.string_to_table($1::text, E'\\n') AS l(line) "
+	    "CROSS JOIN LATERAL pg_catalog.json_to_record(l.line::json) AS "
+	    "x(fpr text, secret boolean, created bigint, expires bigint, "
+	    "revoked boolean, address text, addresses text[], armoured text) "
+	    "WHERE l.line <> ''), "
+	    "rec AS (SELECT * FROM inv WHERE address IS NOT NULL "
+	    "AND armoured IS NOT NULL), "
+	    "ups AS (INSERT INTO pgpmg.keys AS k (fingerprint, address, "
+	    "internal, source, created, expires, revoked, revoked_at, "
+	    "armoured, synced) "
+	    "SELECT rec.fpr, rec.address, rec.secret, CASE WHEN $2::text <> '' "
+	    "THEN $2::text WHEN rec.secret THEN 'generated' ELSE 'imported' END, "
+	    "pg_catalog.to_timestamp(rec.created), "
+	    "CASE WHEN rec.expires IS NOT NULL THEN pg_catalog.to_timestamp("
+	    "GREATEST(rec.expires, rec.created + 1)) END, rec.revoked, "
+	    "CASE WHEN rec.revoked THEN pg_catalog.now() END, rec.armoured, "
+	    "$3::bigint FROM rec "
+	    "ON CONFLICT (fingerprint) DO UPDATE SET address = "
+	    "EXCLUDED.address, internal = EXCLUDED.internal, created = "
+	    "EXCLUDED.created, expires = EXCLUDED.expires, revoked = "
+	    "EXCLUDED.revoked, revoked_at = CASE WHEN NOT EXCLUDED.revoked "
+	    "THEN NULL WHEN k.revoked THEN k.revoked_at ELSE "
+	    "pg_catalog.now() END, armoured = EXCLUDED.armoured, synced = "
+	    "EXCLUDED.synced, updated_at = CASE WHEN (k.address, k.internal, "
+	    "k.expires, k.revoked, k.armoured) IS DISTINCT FROM "
+	    "(EXCLUDED.address, EXCLUDED.internal, EXCLUDED.expires, "
+	    "EXCLUDED.revoked, EXCLUDED.armoured) THEN pg_catalog.now() "
+	    "ELSE k.updated_at END "
+	    "RETURNING k.fingerprint, (k.xmax = 0) AS inserted), "
+	    "kept AS (UPDATE pgpmg.keys k SET synced = $3::bigint FROM inv "
+	    "WHERE k.fingerprint = inv.fpr AND (inv.address IS NULL OR "
+	    "inv.armoured IS NULL) RETURNING k.fingerprint), "
+	    "adel AS (DELETE FROM pgpmg.key_addresses ka USING rec "
+	    "WHERE ka.fingerprint = rec.fpr AND NOT (ka.address = ANY "
+	    "(rec.addresses)) RETURNING ka.fingerprint), "
+	    "ains AS (INSERT INTO pgpmg.key_addresses (fingerprint, address) "
+	    "SELECT DISTINCT rec.fpr, a.address FROM rec CROSS JOIN LATERAL "
+	    "pg_catalog.unnest(rec.addresses) AS a(address) "
+	    "ON CONFLICT DO NOTHING RETURNING fingerprint) "
+	    "SELECT (SELECT pg_catalog.count(*) FROM ups WHERE inserted), "
+	    "(SELECT pg_catalog.count(*) FROM ups WHERE NOT inserted), "
+	    "(SELECT pg_catalog.count(*) FROM kept), "
+	    "(SELECT pg_catalog.count(*) FROM adel), "
+	    "(SELECT pg_catalog.count(*) FROM ains)", 3 },
+	/*
+	 * The end of a sync: $1 its id; rows it did not stamp are keys keyd
+	 * no longer has.  The audit row: $2 actor, $3 kind ('' when no
+	 * operation caused the sync: then a row only if keys were removed,
+	 * as key-delete), $4 subject, $5 the operation's argument, $6
+	 * keyd's answer, $7 the source given.
+	 */
+	{ STMT_KEYS_PRUNE,
+	    "WITH del AS (DELETE FROM pgpmg.keys WHERE synced <> $1::bigint "
+	    "RETURNING fingerprint), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $2::text, CASE WHEN $3::text <> '' THEN $3::text ELSE 'key-delete' END, "
+	    "pg_catalog.left(CASE WHEN $3::text <> '' THEN $4::text ELSE (SELECT "
+	    "pg_catalog.string_agg(fingerprint, ' ') FROM del) END, 2000), "
+	    "pg_catalog.json_build_object('argument', $5::text, 'result', $6::text, "
+	    "'source', $7::text, 'removed', (SELECT COALESCE("
+	    "pg_catalog.json_agg(fingerprint), '[]'::json) FROM del))::text "
+	    "WHERE $3::text <> '' OR EXISTS (SELECT 1 FROM del) RETURNING id) "
+	    "SELECT (SELECT pg_catalog.count(*) FROM del), "
+	    "(SELECT pg_catalog.count(*) FROM aud)", 7 },
 };
 
 const size_t policyd_nstatements =

@@ -36,6 +36,10 @@
 #define STMT_DOMAIN_DEL		"domain_del"
 #define STMT_DOMAIN_LIST	"domain_list"
 
+/* The record of keys (keyrecord.c). */
+#define STMT_KEYS_UPSERT	"keys_upsert"
+#define STMT_KEYS_PRUNE		"keys_prune"
+
 extern const struct db_statement	 policyd_statements[];
 extern const size_t			 policyd_nstatements;
 

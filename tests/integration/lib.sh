@@ -89,7 +89,24 @@ start_appliance() {
 	start_db
 	"$BIN/pgpmgd" -d -f "$CONF" >"$ENV_DIR/pgpmgd.log" 2>&1 &
 	PGPMGD_PID=$!
-	wait_all_ready 10
+	wait_all_ready 10 || return 1
+	# Key changes wait for the database (policyd records them): when the
+	# suite has one running, give policyd a moment to connect.
+	if [ -n "${DB_ENV:-}" ] || [ -d "$ENV_DIR/pgdata" ]; then
+		wait_db_up 5
+	fi
+	return 0
+}
+
+# wait_db_up SECONDS: until policyd said its database is up (or not).
+wait_db_up() {
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		grep -q "policyd\[[0-9]*\]: database: up" "$ENV_DIR/pgpmgd.log" \
+		    2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 ctl() { "$BIN/pgpmgctl" -f "$CONF" "$@"; }
