@@ -11,8 +11,10 @@
  *
  * Its work: the policy cache (policyload.c) and cryptod's plans
  * (plan.c, deciding with policy.c), cryptod's results into statistics
- * and the audit log (results.c), and pgpmgctl's policy commands through
- * the parent (admin.c).
+ * and the audit log (results.c), pgpmgctl's policy commands through the
+ * parent (admin.c), and the scheduled jobs on its own loop, not cron:
+ * notices of keys that expire or expired, and the purge of old notices
+ * (housekeeping.c).
  */
 #include <string.h>
 
@@ -22,6 +24,7 @@
 #include "policyd/admin.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
+#include "policyd/housekeeping.h"
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
 #include "policyd/results.h"
@@ -30,11 +33,23 @@
 /* The conninfo rewritten for the jail; db.c keeps pointing at it. */
 static struct db_conninfo	 policyd_ci;
 
+/* db.c has one state hook; these are the modules that follow the
+ * connection, the policy cache first: mail waits for it. */
+static void
+policyd_db_state(enum db_state state, void *arg)
+{
+	(void)arg;
+	policyload_db_state(state);
+	housekeeping_db_state(state);
+}
+
 static void
 policyd_started(struct child *c)
 {
 	policyload_init(c);
 	results_init(c);
+	housekeeping_init(c);
+	db_set_state_hook(policyd_db_state, NULL);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
 }

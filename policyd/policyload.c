@@ -423,10 +423,9 @@ poll_tick(int fd, short ev, void *arg)
 		    NULL);
 }
 
-static void
-state_changed(enum db_state state, void *arg)
+void
+policyload_db_state(enum db_state state)
 {
-	(void)arg;
 	if (state != DB_STATE_UP) {
 		if (pl.trusted)
 			log_info("policy: database unavailable: every plan "
@@ -447,7 +446,6 @@ policyload_init(struct child *c)
 			    (POLICYLOAD_POLL_MS % 1000) * 1000 };
 
 	pl.c = c;
-	db_set_state_hook(state_changed, NULL);
 	if ((pl.poll = event_new(c->base, -1, EV_PERSIST, poll_tick, NULL)) ==
 	    NULL || event_add(pl.poll, &tv) == -1)
 		fatalx("policyload: event");

@@ -23,6 +23,7 @@
 #ifndef PGPMG_POLICYD_POLICYLOAD_H
 #define PGPMG_POLICYD_POLICYLOAD_H
 
+#include "policyd/db.h"
 #include "policyd/policy.h"
 
 #define POLICYLOAD_POLL_MS	2000
@@ -30,6 +31,8 @@
 struct child;
 
 void	policyload_init(struct child *);
+/* The database connection's state changed (policyd.c's state hook). */
+void	policyload_db_state(enum db_state);
 /* The policy to decide with, or NULL when none can be trusted now. */
 const struct policy_set *policyload_current(void);
 /*
