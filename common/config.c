@@ -486,6 +486,14 @@ static const struct conf_num conf_nums[] = {
 	 * "unavailable" (a 4xx upstream).  Postfix's own timeouts for a
 	 * content filter are minutes; a healthy query takes milliseconds. */
 	CONF_NUM("database-timeout", database_timeout, 1, 3600, 10),
+	/* policyd's scheduled jobs (key notices, the notices' purge): what
+	 * they look for moves by the day, so hourly is plenty, and at most
+	 * a day, so that no notice comes more than a day late. */
+	CONF_NUM("housekeeping-interval", housekeeping_interval, 1, 86400,
+	    3600),
+	/* How long notices are kept, read or not: a quarter is enough to
+	 * look back on, ten years is beyond any reason to. */
+	CONF_NUM("notice-retention", notice_retention, 1, 3650, 90),
 	/* Two years, as gpg proposes; policyd warns 30 days ahead. */
 	CONF_NUM("key-lifetime", key_lifetime, 1, 36500, 730),
 	/* Any one output of cryptod (a decrypted message, a decoded part):
@@ -688,6 +696,9 @@ static const struct conf_key conf_keys[] = {
 	{ "database", NULL,	1, 1, conf_parse_database, "CONNINFO", 0 },
 	{ "database-admin", NULL, 1, 1, conf_parse_database, "CONNINFO", 0 },
 	{ "database-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "housekeeping-interval", NULL, 1, 1, conf_parse_number, "SECONDS",
+	    0 },
+	{ "notice-retention", NULL, 1, 1, conf_parse_number, "DAYS", 0 },
 	{ "chroot", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "keyd-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "cryptod-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },

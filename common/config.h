@@ -39,6 +39,8 @@ struct pgpmg_conf {
 	char			*database_admin;	/* conninfo, DDL role */
 	char			*policyd_key_file;	/* root-only secret */
 	uint64_t		 database_timeout;	/* seconds: connect, query */
+	uint64_t		 housekeeping_interval;	/* seconds */
+	uint64_t		 notice_retention;	/* days */
 	char			*chroot_dir;	/* empty, root-owned */
 	char			*keyd_home;
 	char			*cryptod_home;	/* worker N uses <home>/N */

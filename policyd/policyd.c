@@ -14,7 +14,9 @@
  * and the audit log (results.c), pgpmgctl's policy commands through
  * the parent (admin.c), and key management: policyd alone asks keyd, and
  * records every change of the keys with its audit row (keyops.c,
- * keyrecord.c).
+ * keyrecord.c); and the scheduled jobs on its own loop, not cron:
+ * notices of keys that expire or expired, and the purge of old notices
+ * (housekeeping.c).
  */
 #include <string.h>
 
@@ -24,6 +26,7 @@
 #include "policyd/admin.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
+#include "policyd/housekeeping.h"
 #include "policyd/keyops.h"
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
@@ -39,6 +42,7 @@ policyd_started(struct child *c)
 	policyload_init(c);
 	results_init(c);
 	keyops_init(c);
+	housekeeping_init(c);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
 }

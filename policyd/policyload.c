@@ -424,7 +424,7 @@ poll_tick(int fd, short ev, void *arg)
 }
 
 static void
-state_changed(enum db_state state, void *arg)
+policyload_db_state(enum db_state state, void *arg)
 {
 	(void)arg;
 	if (state != DB_STATE_UP) {
@@ -447,7 +447,7 @@ policyload_init(struct child *c)
 			    (POLICYLOAD_POLL_MS % 1000) * 1000 };
 
 	pl.c = c;
-	db_add_state_hook(state_changed, NULL);
+	db_add_state_hook(policyload_db_state, NULL);
 	if ((pl.poll = event_new(c->base, -1, EV_PERSIST, poll_tick, NULL)) ==
 	    NULL || event_add(pl.poll, &tv) == -1)
 		fatalx("policyload: event");

@@ -24,6 +24,32 @@
 	"'pattern', " t ".pattern, 'priority', " t ".priority, 'action', " t \
 	".action, 'missing-key', " t ".missing_key)"
 
+/*
+ * A key notice of KIND (housekeeping.c) for every key that is not revoked
+ * and that WHERE takes, $1 being the days of the window: to 'admin', and
+ * for an internal key to its owner too.  ref is "FPR@EXPIRY", the expiry
+ * in seconds since 1970, so that a key whose expiry moved gets a notice
+ * again.  The notices' unique index is partial (WHERE ref IS NOT NULL):
+ * ON CONFLICT must name its columns and its predicate to use it.  k.expiry
+ * is the expiry as people read it, in UTC whatever the session's
+ * TimeZone.  The texts are SQL string literals, so none has an
+ * apostrophe.
+ */
+#define KEY_NOTICE(kind, where, subject, owner, admin_int, admin_ext) \
+	"INSERT INTO pgpmg.notices (recipient, kind, ref, subject, body) " \
+	"SELECT r.rcpt, '" kind "', k.fingerprint || '@' || k.secs, " \
+	subject ", CASE WHEN r.rcpt <> 'admin' THEN " owner " " \
+	"WHEN k.internal THEN " admin_int " ELSE " admin_ext " END " \
+	"FROM (SELECT fingerprint, address, internal, " \
+	"pg_catalog.floor(pg_catalog.extract('epoch', expires))::bigint " \
+	"AS secs, pg_catalog.to_char(expires AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD HH24:MI') || ' UTC' AS expiry FROM pgpmg.keys " \
+	"WHERE NOT revoked AND " where ") AS k " \
+	"CROSS JOIN LATERAL (VALUES ('admin'), (CASE WHEN k.internal THEN " \
+	"k.address END)) AS r(rcpt) WHERE r.rcpt IS NOT NULL " \
+	"ON CONFLICT (kind, recipient, ref) WHERE ref IS NOT NULL DO NOTHING"
+#define KEY_WINDOW	"pg_catalog.make_interval(days => $1::integer)"
+
 const struct db_statement policyd_statements[] = {
 	{ STMT_HEALTH, "SELECT pg_catalog.version()", 0 },
 
@@ -85,6 +111,63 @@ const struct db_statement policyd_statements[] = {
 	    "VALUES ('policyd', $1, $2, pg_catalog.json_build_object("
 	    "'direction', $3::text, 'sender', $4::text, 'recipient', $5::text, "
 	    "'detail', $6::text, 'reported-by', $7::text)::text)", 7 },
+
+	/*
+	 * $1 HOUSEKEEPING_WARN_DAYS: keys that expire within it.  After the
+	 * subject, three bodies: the owner's, and the administrators' for
+	 * an internal key and for an external one.
+	 */
+	{ STMT_NOTICE_KEY_EXPIRING, KEY_NOTICE("key-expiring",
+	    "expires > pg_catalog.now() AND "
+	    "expires <= pg_catalog.now() + " KEY_WINDOW,
+	    "'The key of ' || k.address || ' (' || k.fingerprint || ') "
+	    "expires on ' || k.expiry",
+	    "'Your key ' || k.fingerprint || ' expires on ' || k.expiry || "
+	    "'. After that correspondents can no longer encrypt to it, and "
+	    "the gateway no longer signs your mail with it. Renew or replace "
+	    "it in the console before then, or ask the administrators to.'",
+	    "'The key ' || k.fingerprint || ' of the internal address ' || "
+	    "k.address || ' expires on ' || k.expiry || '. After that mail "
+	    "to ' || k.address || ' can no longer be encrypted to it, and the "
+	    "gateway no longer signs mail from ' || k.address || ' with it. "
+	    "Renew or replace it in the console, or with `pgpmgctl key "
+	    "revoke ' || k.fingerprint || '` and then `pgpmgctl key generate "
+	    "' || k.address || '`.'",
+	    "'The key ' || k.fingerprint || ' of ' || k.address || ' expires "
+	    "on ' || k.expiry || '. After that mail to ' || k.address || ' "
+	    "can no longer be encrypted to it, and goes as the policy says "
+	    "for a recipient without a key. Import the renewed or new key of "
+	    "the correspondent in the console, or with `pgpmgctl key import "
+	    "FILE`.'"), 1 },
+	/* $1 HOUSEKEEPING_WARN_DAYS: keys that expired within it. */
+	{ STMT_NOTICE_KEY_EXPIRED, KEY_NOTICE("key-expired",
+	    "expires <= pg_catalog.now() AND "
+	    "expires > pg_catalog.now() - " KEY_WINDOW,
+	    "'The key of ' || k.address || ' (' || k.fingerprint || ') "
+	    "expired on ' || k.expiry",
+	    "'Your key ' || k.fingerprint || ' expired on ' || k.expiry || "
+	    "': correspondents can no longer encrypt to it, and the gateway "
+	    "no longer signs your mail with it. Renew or replace it in the "
+	    "console, or ask the administrators to.'",
+	    "'The key ' || k.fingerprint || ' of the internal address ' || "
+	    "k.address || ' expired on ' || k.expiry || ': mail to ' || "
+	    "k.address || ' can no longer be encrypted to it, and the "
+	    "gateway no longer signs mail from ' || k.address || ' with it. "
+	    "Renew or replace it in the console, or with `pgpmgctl key "
+	    "generate ' || k.address || '`.'",
+	    "'The key ' || k.fingerprint || ' of ' || k.address || ' expired "
+	    "on ' || k.expiry || ': mail to ' || k.address || ' can no longer "
+	    "be encrypted to it, and goes as the policy says for a recipient "
+	    "without a key. Import the renewed or new key of the "
+	    "correspondent in the console, or with `pgpmgctl key import "
+	    "FILE`.'"), 1 },
+	/* $1 notice-retention (days), $2 HOUSEKEEPING_PURGE_BATCH: the
+	 * oldest first, at most that many. */
+	{ STMT_NOTICES_PURGE,
+	    "DELETE FROM pgpmg.notices WHERE id IN (SELECT id "
+	    "FROM pgpmg.notices WHERE created_at < pg_catalog.now() - "
+	    "pg_catalog.make_interval(days => $1::integer) "
+	    "ORDER BY created_at LIMIT $2::bigint)", 2 },
 
 	{ STMT_POLICY_SHOW,
 	    "SELECT mode, keyword, missing_key, sign, decrypt, "

@@ -25,6 +25,11 @@
 #define STMT_STATS_ADD		"stats_add"
 #define STMT_AUDIT_RESULT	"audit_result"
 
+/* The scheduled jobs (housekeeping.c). */
+#define STMT_NOTICE_KEY_EXPIRING "notice_key_expiring"
+#define STMT_NOTICE_KEY_EXPIRED	"notice_key_expired"
+#define STMT_NOTICES_PURGE	"notices_purge"
+
 /* pgpmgctl's commands (admin.c); each change and its audit row are one
  * statement, so one transaction. */
 #define STMT_POLICY_SHOW	"policy_show"

@@ -948,3 +948,37 @@ Test(config, database_timeout)
 	expect_error("database-timeout 10s\n",
 	    "pgpmg.conf:1: database-timeout: \"10s\" is not a number");
 }
+
+Test(config, housekeeping)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.housekeeping_interval, 3600);
+	cr_expect_eq(conf.notice_retention, 90);
+	conf_free(&conf);
+	cr_assert_eq(parse("housekeeping-interval 1\nnotice-retention 3650\n",
+	    &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.housekeeping_interval, 1);
+	cr_expect_eq(conf.notice_retention, 3650);
+	conf_free(&conf);
+	cr_assert_eq(parse("housekeeping-interval 86400\nnotice-retention 1\n",
+	    &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.housekeeping_interval, 86400);
+	cr_expect_eq(conf.notice_retention, 1);
+	conf_free(&conf);
+	expect_error("housekeeping-interval 0\n",
+	    "pgpmg.conf:1: housekeeping-interval: 0 out of range 1..86400");
+	expect_error("housekeeping-interval 86401\n",
+	    "pgpmg.conf:1: housekeeping-interval: 86401 out of range "
+	    "1..86400");
+	expect_error("notice-retention 0\n",
+	    "pgpmg.conf:1: notice-retention: 0 out of range 1..3650");
+	expect_error("notice-retention 3651\n",
+	    "pgpmg.conf:1: notice-retention: 3651 out of range 1..3650");
+	expect_error("notice-retention 90d\n",
+	    "pgpmg.conf:1: notice-retention: \"90d\" is not a number");
+	expect_error("notice-retention\n",
+	    "pgpmg.conf:1: notice-retention: missing arguments, expected: "
+	    "notice-retention DAYS");
+}
