@@ -7,9 +7,9 @@
  * collected in a sealed memfd, bounded at ADMIN_OUTPUT_MAX, and goes to
  * the client with IMSG_POLICYD_ADMIN_DONE as IMSG_CTL_DATA and
  * IMSG_CTL_END, or an error as IMSG_CTL_ERROR with the ADMIN_E_* code in
- * its peerid (control.c).  As with dbfwd.c, the parent bounds the wait:
- * policyd runs at most a few statements in a row for a command, each
- * bounded by database-timeout.
+ * its peerid (control.c).  The parent bounds the wait (ctlfwd.c): policyd
+ * runs at most a few statements in a row for a command, each bounded by
+ * database-timeout.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,95 +20,29 @@
 #include "imsg/imsg.h"
 #include "pgpmgd/pgpmgd.h"
 
-#define ADMINFWD_MAX_PENDING	16
 /* A command's statements, one after the other, with audit retries. */
 #define ADMINFWD_TIMEOUTS	4
 #define ADMINFWD_GRACE_SEC	5
-
-struct adminfwd_req {
-	int		 used;
-	uint32_t	 id;
-	int		 client;	/* control.c's slot */
-	uint64_t	 serial;	/* of the client in that slot */
-	struct event	*timer;
-	struct spool	 out;
-	int		 out_open;
-};
-
-static struct adminfwd_req	 reqs[ADMINFWD_MAX_PENDING];
-static uint32_t			 next_id = 1;
-
-static void
-req_free(struct adminfwd_req *q)
-{
-	if (q->timer != NULL)
-		event_free(q->timer);
-	if (q->out_open)
-		spool_discard(&q->out);
-	memset(q, 0, sizeof(*q));
-}
-
-static void
-req_timeout(int fd, short ev, void *arg)
-{
-	struct adminfwd_req	*q = arg;
-
-	(void)fd; (void)ev;
-	log_warnx("policyd did not answer admin request %u in time", q->id);
-	control_admin_reply(q->client, q->serial, ADMIN_E_UNAVAILABLE,
-	    "policyd did not answer in time: a change may or may not have "
-	    "been made", -1);
-	req_free(q);
-}
-
-static struct adminfwd_req *
-req_find(uint32_t id)
-{
-	for (size_t i = 0; i < ADMINFWD_MAX_PENDING; i++)
-		if (reqs[i].used && reqs[i].id == id)
-			return &reqs[i];
-	return NULL;
-}
 
 int
 adminfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
     const char *const *args, char *err, size_t errlen)
 {
-	struct proc_slot	*s = children_find(PROC_POLICYD, 0);
-	struct adminfwd_req	*q = NULL;
-	struct timeval		 tv = { (time_t)(ADMINFWD_TIMEOUTS *
-				    pgpmgd->conf.database_timeout +
-				    ADMINFWD_GRACE_SEC), 0 };
+	struct proc_slot	*s;
+	struct ctlfwd_req	*q;
 	struct ibuf		*b;
 	size_t			 len = 3 * sizeof(uint32_t);
 
-	if (s == NULL || s->pid == 0 || !s->ready || !s->iev_live) {
-		snprintf(err, errlen, "policyd is not running or not ready "
-		    "yet");
+	if ((q = ctlfwd_new(CTLFWD_ADMIN, client, serial, ADMINFWD_TIMEOUTS *
+	    pgpmgd->conf.database_timeout + ADMINFWD_GRACE_SEC, &s, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	for (size_t i = 0; q == NULL && i < ADMINFWD_MAX_PENDING; i++)
-		if (!reqs[i].used)
-			q = &reqs[i];
-	if (q == NULL) {
-		snprintf(err, errlen, "too many policy requests at once; try "
-		    "again");
-		return -1;
-	}
 	if (spool_open(&q->out, "pgpmg-admin") == -1) {
+		ctlfwd_free(q);
 		snprintf(err, errlen, "memfd for the output");
 		return -1;
 	}
 	q->out_open = 1;
-	if ((q->timer = evtimer_new(pgpmgd->base, req_timeout, q)) == NULL ||
-	    evtimer_add(q->timer, &tv) == -1)
-		fatalx("evtimer");
-	q->used = 1;
-	q->id = next_id++;
-	if (next_id == 0)
-		next_id = 1;
-	q->client = client;
-	q->serial = serial;
 	for (int i = 0; i < ADMIN_NARGS; i++)
 		len += strlen(args[i]) + 1;
 	if ((b = imsg_create(&s->iev.ibuf, IMSG_PARENT_ADMIN, 0, -1, len)) ==
@@ -128,7 +62,7 @@ int
 adminfwd_data(struct imsg *imsg)
 {
 	struct imsg_reader	 r;
-	struct adminfwd_req	*q;
+	struct ctlfwd_req	*q;
 	const char		*text;
 	uint32_t		 id;
 
@@ -137,14 +71,14 @@ adminfwd_data(struct imsg *imsg)
 	    imsg_read_string(&r, &text, ADMIN_TEXT_MAX - 1) == -1 ||
 	    imsg_reader_end(&r) == -1)
 		return -1;
-	if ((q = req_find(id)) == NULL)
-		return 0;	/* timed out meanwhile */
+	if ((q = ctlfwd_find(CTLFWD_ADMIN, id)) == NULL)
+		return 0;
 	if (q->out.size + strlen(text) > ADMIN_OUTPUT_MAX)
 		return -1;	/* policyd bounds its output */
 	if (spool_write(&q->out, text, strlen(text)) == -1) {
 		control_admin_reply(q->client, q->serial, ADMIN_E_FAILED,
 		    "memfd for the output", -1);
-		req_free(q);
+		ctlfwd_free(q);
 	}
 	return 0;
 }
@@ -154,7 +88,7 @@ int
 adminfwd_done(struct imsg *imsg)
 {
 	struct imsg_reader	 r;
-	struct adminfwd_req	*q;
+	struct ctlfwd_req	*q;
 	const char		*text;
 	uint32_t		 id, code;
 	int			 fd = -1;
@@ -164,35 +98,19 @@ adminfwd_done(struct imsg *imsg)
 	    imsg_read_string(&r, &text, ADMIN_TEXT_MAX - 1) == -1 ||
 	    imsg_reader_end(&r) == -1 || code > ADMIN_E_FAILED)
 		return -1;
-	if ((q = req_find(id)) == NULL) {
-		log_debug("policyd answered admin request %u, which nobody "
-		    "awaits", id);
+	if ((q = ctlfwd_find(CTLFWD_ADMIN, id)) == NULL)
 		return 0;
-	}
 	if (code == ADMIN_E_OK && q->out.size > 0) {
 		if (spool_seal(&q->out) == -1) {
 			control_admin_reply(q->client, q->serial,
 			    ADMIN_E_FAILED, "memfd for the output", -1);
-			req_free(q);
+			ctlfwd_free(q);
 			return 0;
 		}
 		fd = q->out.fd;
 		q->out_open = 0;	/* the reply owns it now */
 	}
 	control_admin_reply(q->client, q->serial, code, text, fd);
-	req_free(q);
+	ctlfwd_free(q);
 	return 0;
-}
-
-/* policyd is gone: nobody will answer what is pending. */
-void
-adminfwd_policyd_gone(void)
-{
-	for (size_t i = 0; i < ADMINFWD_MAX_PENDING; i++) {
-		if (!reqs[i].used)
-			continue;
-		control_admin_reply(reqs[i].client, reqs[i].serial,
-		    ADMIN_E_FAILED, "policyd is gone", -1);
-		req_free(&reqs[i]);
-	}
 }

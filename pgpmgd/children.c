@@ -232,11 +232,8 @@ child_channel_close(struct proc_slot *s)
 	imsgev_stop(&s->iev);
 	close(fd);
 	s->iev_live = 0;
-	if (s->proc == PROC_POLICYD) {
-		dbfwd_policyd_gone();
-		adminfwd_policyd_gone();
-		keyfwd_policyd_gone();
-	}
+	if (s->proc == PROC_POLICYD)
+		ctlfwd_policyd_gone();
 }
 
 /* A child that breaks the protocol is treated as compromised: kill it and

@@ -6,10 +6,10 @@
  * audit trail); policyd asks keyd, records any change, and its
  * IMSG_POLICYD_KEY_REPLY is mapped back to the client that asked, if it
  * is still there (a client that went away, or whose slot a new client
- * took, gets nothing and breaks nothing).  The parent itself never asks
- * keyd for anything.  At most KEYFWD_MAX_PENDING requests wait at once,
- * each at most KEYFWD_TIMEOUT_SEC (policyd does one at a time, each
- * bounded by its own wait for keyd and the database).
+ * took, gets nothing and breaks nothing: ctlfwd.c).  The parent itself
+ * never asks keyd for anything.  A request waits at most
+ * KEYFWD_TIMEOUT_SEC (policyd does one at a time, each bounded by its own
+ * wait for keyd and the database).
  *
  * keyd publishes its keyring (IMSG_KEYD_KEYRING: the public keys, and the
  * list of keys it holds the secret of) after every change; the parent
@@ -35,78 +35,28 @@
 #include "imsg/imsg.h"
 #include "pgpmgd/pgpmgd.h"
 
-#define KEYFWD_MAX_PENDING	16
 #define KEYFWD_TIMEOUT_SEC	180
 /* A published keyring larger than this is keyd's bug. */
 #define KEYFWD_RING_MAX		((uint64_t)256 << 20)
 
-struct keyfwd_req {
-	int		 used;
-	uint32_t	 id;
-	int		 client;	/* control.c's slot */
-	uint64_t	 serial;	/* of the client in that slot */
-	struct event	*timer;
-};
-
-static struct keyfwd_req	 reqs[KEYFWD_MAX_PENDING];
-static uint32_t			 next_id = 1;
 /* The latest keyring of each kind (KEYRING_PUBLIC, KEYRING_HELD). */
 static int			 ring_fd[KEYRING_HELD + 1] = { -1, -1, -1 };
 static uint32_t			 ring_gen[KEYRING_HELD + 1];
-
-static void
-req_free(struct keyfwd_req *q)
-{
-	if (q->timer != NULL)
-		event_free(q->timer);
-	memset(q, 0, sizeof(*q));
-}
-
-static void
-req_timeout(int fd, short ev, void *arg)
-{
-	struct keyfwd_req	*q = arg;
-
-	(void)fd; (void)ev;
-	log_warnx("policyd did not answer key request %u within %d s", q->id,
-	    KEYFWD_TIMEOUT_SEC);
-	control_key_reply(q->client, q->serial, KEY_E_FAILED,
-	    "policyd did not answer in time: a change may or may not have "
-	    "been made", -1);
-	req_free(q);
-}
 
 int
 keyfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
     const char *arg, const char *pass, int fd, char *err, size_t errlen)
 {
-	struct proc_slot	*s = children_find(PROC_POLICYD, 0);
-	struct keyfwd_req	*q = NULL;
-	struct timeval		 tv = { KEYFWD_TIMEOUT_SEC, 0 };
+	struct proc_slot	*s;
+	struct ctlfwd_req	*q;
 	struct ibuf		*b;
 
-	if (s == NULL || s->pid == 0 || !s->ready || !s->iev_live) {
-		snprintf(err, errlen, "policyd is not running or not ready "
-		    "yet");
-		goto fail;
+	if ((q = ctlfwd_new(CTLFWD_KEY, client, serial, KEYFWD_TIMEOUT_SEC,
+	    &s, err, errlen)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
 	}
-	for (size_t i = 0; q == NULL && i < KEYFWD_MAX_PENDING; i++)
-		if (!reqs[i].used)
-			q = &reqs[i];
-	if (q == NULL) {
-		snprintf(err, errlen, "too many key requests at once; try "
-		    "again");
-		goto fail;
-	}
-	if ((q->timer = evtimer_new(pgpmgd->base, req_timeout, q)) == NULL ||
-	    evtimer_add(q->timer, &tv) == -1)
-		fatalx("evtimer");
-	q->used = 1;
-	q->id = next_id++;
-	if (next_id == 0)
-		next_id = 1;
-	q->client = client;
-	q->serial = serial;
 	/* imsg owns fd from here on, also when this fails. */
 	if ((b = imsg_create(&s->iev.ibuf, IMSG_PARENT_KEY, 0, fd,
 	    3 * sizeof(uint32_t) + strlen(arg) + strlen(pass) + 2)) == NULL ||
@@ -117,10 +67,6 @@ keyfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
 	imsg_close(&s->iev.ibuf, b);
 	imsgev_update(&s->iev);
 	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	return -1;
 }
 
 /* policyd's answer: to the client waiting for it, if any. */
@@ -128,6 +74,7 @@ int
 keyfwd_reply(struct imsg *imsg)
 {
 	struct imsg_reader	 r;
+	struct ctlfwd_req	*q;
 	const char		*text;
 	uint32_t		 id, code;
 	int			 fd;
@@ -138,33 +85,14 @@ keyfwd_reply(struct imsg *imsg)
 	    imsg_reader_end(&r) == -1 || code > KEY_E_MAX)
 		return -1;
 	fd = imsg_get_fd(imsg);
-	for (size_t i = 0; i < KEYFWD_MAX_PENDING; i++) {
-		struct keyfwd_req *q = &reqs[i];
-
-		if (!q->used || q->id != id)
-			continue;
-		control_key_reply(q->client, q->serial, code, text, fd);
-		req_free(q);
+	if ((q = ctlfwd_find(CTLFWD_KEY, id)) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return 0;
 	}
-	/* Timed out meanwhile: nobody waits for it any more. */
-	log_debug("policyd answered key request %u, which nobody awaits", id);
-	if (fd != -1)
-		close(fd);
+	control_key_reply(q->client, q->serial, code, text, fd);
+	ctlfwd_free(q);
 	return 0;
-}
-
-/* policyd is gone: nobody will answer what is pending. */
-void
-keyfwd_policyd_gone(void)
-{
-	for (size_t i = 0; i < KEYFWD_MAX_PENDING; i++) {
-		if (!reqs[i].used)
-			continue;
-		control_key_reply(reqs[i].client, reqs[i].serial,
-		    KEY_E_FAILED, "policyd is gone", -1);
-		req_free(&reqs[i]);
-	}
 }
 
 /* A descriptor of the worker's own, read-only, on the same memfd. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/memfd.h"
 #include "common/proc.h"
 #include "common/sandbox.h"
 #include "imsg/imsg_event.h"
@@ -108,8 +109,33 @@ int	keyfwd_request(int client, uint64_t serial, uint32_t uid, uint32_t op,
 /* From policyd, from keyd; -1: malformed (a protocol violation). */
 int	keyfwd_reply(struct imsg *);
 int	keyfwd_keyring(struct imsg *);
-void	keyfwd_policyd_gone(void);
 void	keyfwd_worker_ready(struct proc_slot *);
+
+/* ctlfwd.c: the requests pending at policyd for control clients. */
+enum ctlfwd_kind {
+	CTLFWD_DB,
+	CTLFWD_ADMIN,
+	CTLFWD_KEY,
+};
+struct ctlfwd_req {
+	int		 used;
+	enum ctlfwd_kind kind;
+	uint32_t	 id;		/* the parent's, in the request */
+	int		 client;	/* control.c's slot */
+	uint64_t	 serial;	/* of the client in that slot */
+	struct event	*timer;
+	struct spool	 out;		/* CTLFWD_ADMIN: the output */
+	int		 out_open;
+};
+/* A new pending request and policyd's slot; NULL and err when policyd is
+ * not there or too many wait. */
+struct ctlfwd_req *ctlfwd_new(enum ctlfwd_kind, int client, uint64_t serial,
+	    int timeout_sec, struct proc_slot **policyd, char *err,
+	    size_t errlen);
+/* The request policyd answers; NULL when nobody waits any more. */
+struct ctlfwd_req *ctlfwd_find(enum ctlfwd_kind, uint32_t id);
+void	ctlfwd_free(struct ctlfwd_req *);
+void	ctlfwd_policyd_gone(void);
 
 /* dbfwd.c: database status requests to policyd.  An answer is a
  * status, or (status NULL) an error text for the client. */
@@ -123,7 +149,6 @@ int	dbfwd_request(int client, uint64_t serial, uint32_t flags,
 	    char *err, size_t errlen);
 /* From policyd; -1: malformed (a protocol violation). */
 int	dbfwd_reply(struct imsg *);
-void	dbfwd_policyd_gone(void);
 
 /* adminfwd.c: pgpmgctl's policy commands to policyd, with the client's
  * uid; args[ADMIN_NARGS]. */
@@ -132,7 +157,6 @@ int	adminfwd_request(int client, uint64_t serial, uint32_t uid,
 /* From policyd; -1: malformed (a protocol violation). */
 int	adminfwd_data(struct imsg *);
 int	adminfwd_done(struct imsg *);
-void	adminfwd_policyd_gone(void);
 
 /* procstat.c */
 struct procstat {

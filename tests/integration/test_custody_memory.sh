@@ -82,11 +82,13 @@ for w in $(ctl status | awk '$1 ~ /^cryptod#/ { print $1 ":" $2 }'); do
 	    bash -c '[ -z "$(find "$0" -path "*private-keys*" -type f)" ]' "$home"
 done
 # Positive control: the same search in a process that does hold them.
+# It says when it holds them: a fixed sleep loses the race on a busy host.
 python3 -c 'import sys, time
-held = [bytes.fromhex(h) for h in sys.argv[1:]]
-time.sleep(30)' "${SECRETS[@]}" &
+held = [bytes.fromhex(h) for h in sys.argv[2:]]
+open(sys.argv[1], "w").close()
+time.sleep(30)' "$W/ctrl.ready" "${SECRETS[@]}" &
 CTRL_PID=$!
-sleep 0.3
+for ((i = 0; i < 100; i++)); do [ -e "$W/ctrl.ready" ] && break; sleep 0.1; done
 check "control: the search finds the bytes where they are" \
     "$HERE/memscan.py" "$CTRL_PID" "${SECRETS[@]}"
 done_testing

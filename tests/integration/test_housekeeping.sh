@@ -1,57 +1,97 @@
 #!/usr/bin/env bash
 # policyd's scheduled jobs (policyd/housekeeping.c) against a real
-# PostgreSQL 15 cluster that the suite makes and removes (pg_lib.sh), with
-# housekeeping-interval 1 so that a tick comes every second:
-# - keys rows written directly as the superuser: an internal key that
-#   expires in 10 days, an external one in 20, an internal one in 60, a
-#   revoked one in 5, one that expired 3 days ago, one without expiry;
-#   exactly the expected notices appear (recipient, kind, ref FPR@EXPIRY,
-#   a subject with the address, the fingerprint and the expiry in UTC, a
-#   body that says what to do), and the run is logged with its counts;
+# PostgreSQL 15 cluster that the suite makes and removes (pg_lib.sh), on
+# real keys that go into the gateway as an admin puts them there:
+# made with gpg in a scratch home (lifetimes of days; --faked-system-time
+# for the past), then `pgpmgctl key import` (key pairs of example.com with
+# --passphrase-file, public keys of partner.example), `key generate` and
+# `key revoke`; policyd records each in pgpmg.keys when the command returns.
+# - setup: the keys go in while housekeeping-interval is a day, after the
+#   run that follows the connection, so no run sees them yet; the record
+#   holds them as gpg made them (internal = a key pair keyd holds, revoked,
+#   the primary key's expiry to the second).  keyd takes no key pair that
+#   is already expired, so erin's expired key is her key pair imported while
+#   valid, then its public key with a newer self-signature that shortened
+#   its lifetime to 3 days ago.  Then pgpmgd restarts with
+#   housekeeping-interval 1, so that a tick comes every second;
+# - the keys: a key pair that expires in 10 days, an external key in 20, a
+#   key pair in 60, a key pair in 5 that `key revoke` revoked, a key pair
+#   that expired 3 days ago, an external key without expiry, one from
+#   `key generate` (key-lifetime 730 days) and the organisation key (no
+#   expiry): exactly the expected notices appear (recipient, kind, ref
+#   FPR@EXPIRY from the real fingerprint and expiry, a subject with the
+#   address, the fingerprint and the expiry in UTC, a body that says what
+#   to do), and the run is logged with its counts;
 # - more ticks add nothing (ON CONFLICT on the partial unique index);
-# - a key whose expiry moved (still within 30 days) gets one new notice;
+# - an external key whose expiry moved (gpg --quick-set-expire, the key
+#   imported again; still within 30 days) gets one new notice;
 # - a notice older than notice-retention is purged, a recent one stays;
 # - with the database stopped (fast) policyd keeps running and answering
-#   (`policy show`: unavailable), and after the restart the jobs work
-#   again: a key added then gets its notice.
+#   (`policy show`: unavailable), runs nothing and refuses a key import;
+#   after the restart the jobs work again: a key imported then gets its
+#   notice.
 set -u
 # This suite runs (and stops) its own PostgreSQL.
 NO_DB=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
+# A day between ticks while the keys go in; 1 s from the restart on.
 EXTRA_CONF="database-timeout 3
-housekeeping-interval 1"
+housekeeping-interval 86400"
 new_env
-trap pg_cleanup EXIT
+keyd_setup
+trap 'cp "$ENV_DIR"/*.log /tmp/hkexp/ 2>/dev/null; keyd_cleanup; pg_cleanup' EXIT
 LOG=$ENV_DIR/pgpmgd.log
 SECONDS=0
 
-DAY=86400
-NOW=$(date +%s)
-# A fingerprint: 40 upper-case hex digits, the first four given.
-fpr() { printf '%s%036d' "$1" 0; }
-K_INT10=$(fpr A010) K_EXT20=$(fpr B020) K_INT60=$(fpr C060)
-K_REV5=$(fpr D005) K_GONE3=$(fpr E003) K_NEVER=$(fpr F000)
-K_LATE=$(fpr A007)
-E_INT10=$((NOW + 10 * DAY)) E_EXT20=$((NOW + 20 * DAY))
-E_INT60=$((NOW + 60 * DAY)) E_REV5=$((NOW + 5 * DAY))
-E_GONE3=$((NOW - 3 * DAY)) E_LATE=$((NOW + 7 * DAY))
-# The ext20 key's expiry moved by a week, still within 30 days.
-E_EXT27=$((NOW + 27 * DAY))
-
-# add_key FPR ADDRESS INTERNAL EXPIRES|NULL [REVOKED]: a keys row, as the
-# superuser (keyd's store is not involved: the jobs read only the table).
-add_key() {
-	local exp=NULL
-	[ "$4" = NULL ] || exp="pg_catalog.to_timestamp($4)"
-	pg_psql -c "INSERT INTO pgpmg.keys (fingerprint, address, internal,
-	    source, created, expires, revoked, armoured) VALUES ('$1', '$2',
-	    $3, 'imported', pg_catalog.to_timestamp($((NOW - 400 * DAY))), $exp,
-	    ${5:-false}, '-----BEGIN PGP PUBLIC KEY BLOCK-----
-not a key: the jobs never read it
------END PGP PUBLIC KEY BLOCK-----')"
+# ---------------------------------------------------------------- the keys
+# Made in a scratch home with its own agent (keyd_cleanup stops it); every
+# key has an encryption subkey of the primary key's lifetime, the key pairs
+# the passphrase in $PW.
+G=$T/gpg
+PW=$T/owner.pw
+mkdir -m 0700 "$G"
+# The agent's default S2K count costs a second a passphrase here.
+echo "s2k-count 65536" >"$G/gpg-agent.conf"
+echo "the owners' passphrase" >"$PW"
+gx() { gpg --homedir "$G" --batch --quiet --pinentry-mode loopback --passphrase-file "$PW" "$@"; }
+# ago DAYS: gpg's option to work as if it were DAYS days ago.
+ago() { echo "--faked-system-time=$(date -u -d "-$1 days" +%Y%m%dT%H%M%S)"; }
+fpr_of() { gx --with-colons -k "<$1>" 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'; }
+# mkkey ADDRESS LIFETIME [gpg option]: the key's fingerprint.
+mkkey() {
+	local f
+	gx ${3:+"$3"} --quick-gen-key "${1%%@*} <$1>" ed25519 cert "$2" 2>/dev/null &&
+	    f=$(fpr_of "$1") && [ -n "$f" ] &&
+	    gx ${3:+"$3"} --quick-add-key "$f" cv25519 encr "$2" 2>/dev/null &&
+	    echo "$f"
 }
+# The primary key's expiry as gpg has it, in seconds since 1970.
+expiry() { gx --with-colons -k "$1" 2>/dev/null | awk -F: '/^pub/ { print $7; exit }'; }
+pub() { gx -a --export "$1" >"$T/$1.asc"; }
+pair() { gx -a --export-secret-keys "$1" >"$T/$1.sec.asc"; }
+
+K_INT10=$(mkkey alice@example.com 10d) &&
+    K_EXT20=$(mkkey bob@partner.example 20d) &&
+    K_INT60=$(mkkey carol@example.com 60d) &&
+    K_REV5=$(mkkey dave@example.com 5d) &&
+    K_GONE3=$(mkkey erin@example.com 1y "$(ago 40)") &&
+    K_NEVER=$(mkkey frank@partner.example never) &&
+    K_LATE=$(mkkey grace@partner.example 7d) ||
+    { echo "Bail out! gpg could not make the keys"; exit 1; }
+for k in "$K_INT10" "$K_INT60" "$K_REV5" "$K_GONE3"; do pair "$k"; done
+for k in "$K_EXT20" "$K_NEVER" "$K_LATE"; do pub "$k"; done
+# erin's key, 40 days old, lives 37 days from a self-signature made
+# 30 days ago: it expired 3 days ago.
+gx "$(ago 30)" --quick-set-expire "$K_GONE3" 27d 2>/dev/null && pub "$K_GONE3" ||
+    { echo "Bail out! gpg could not shorten erin's key"; exit 1; }
+E_INT10=$(expiry "$K_INT10") E_EXT20=$(expiry "$K_EXT20")
+E_INT60=$(expiry "$K_INT60") E_REV5=$(expiry "$K_REV5")
+E_GONE3=$(expiry "$K_GONE3") E_LATE=$(expiry "$K_LATE")
+echo "# keys made after ${SECONDS}s"
+
+# ---------------------------------------------------------------- helpers
 # Every notice of a key, one "recipient kind ref" line each, in byte
 # order (whatever the database's collation).
 notices() {
@@ -72,27 +112,92 @@ utc() { date -u -d "@$1" '+%Y-%m-%d %H:%M UTC'; }
 runs() { grep -c 'policyd.*housekeeping: run of the' "$LOG"; }
 # The runs after the connection came up (skipped ones too: the timer fired).
 after_up() { grep -c 'policyd.*housekeeping: .*run of the new connection' "$LOG"; }
+# key_import [--passphrase-file PW] FILE FPR: through policyd, which records
+# the key before it answers; true when pgpmgctl answered the fingerprint.
+key_import() {
+	local out
+	out=$(ctl key import "${@:1:$#-1}" 2>&1) && [ "$out" = "${!#}" ] ||
+	    { echo "# key import ${*:1:$#-1}: $out"; return 1; }
+}
+# renew FILE FPR: import a key keyd holds, with a newer self-signature.
+# keyd has answered such an update "no key could be imported" (exit 2)
+# although gpg merged it (keyd/import.c counts only new and unchanged
+# keys), and then nothing recorded it.  A refusal is noted in
+# RENEW_REFUSED (a check of its own below) and the file imported again,
+# which keyd takes as unchanged and policyd then records: the jobs are
+# tested on the record either way.
+RENEW_REFUSED=
+renew() {
+	local out
+	out=$(ctl key import "$1" 2>&1) && [ "$out" = "$2" ] && return 0
+	RENEW_REFUSED="$RENEW_REFUSED${RENEW_REFUSED:+; }$2: $out"
+	key_import "$1" "$2"
+}
 
+# ---------------------------------------------------------------- setup
 pg_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 pg_migrate >/dev/null || { echo "Bail out! migrations failed"; exit 1; }
-add_key "$K_INT10" alice@example.com true "$E_INT10" &&
-    add_key "$K_EXT20" bob@partner.example false "$E_EXT20" &&
-    add_key "$K_INT60" carol@example.com true "$E_INT60" &&
-    add_key "$K_REV5" dave@example.com true "$E_REV5" true &&
-    add_key "$K_GONE3" erin@example.com true "$E_GONE3" &&
-    add_key "$K_NEVER" frank@partner.example false NULL ||
-    { echo "Bail out! could not add the keys"; exit 1; }
 start_appliance || { echo "Bail out! appliance not ready"; exit 1; }
+# The run 2 s after the connection came up: the keys go in after it, and
+# the next run is a day away.
+for ((i = 0; i < 50; i++)); do
+	[ "$(after_up)" -gt 0 ] && break
+	sleep 0.1
+done
+[ "$(after_up)" -gt 0 ] || { echo "Bail out! no run after the connection came up"; exit 1; }
+key_import --passphrase-file "$PW" "$T/$K_INT10.sec.asc" "$K_INT10" &&
+    key_import "$T/$K_EXT20.asc" "$K_EXT20" &&
+    key_import --passphrase-file "$PW" "$T/$K_INT60.sec.asc" "$K_INT60" &&
+    key_import --passphrase-file "$PW" "$T/$K_REV5.sec.asc" "$K_REV5" &&
+    [ "$(ctl key revoke "$K_REV5")" = "$K_REV5" ] &&
+    key_import --passphrase-file "$PW" "$T/$K_GONE3.sec.asc" "$K_GONE3" &&
+    renew "$T/$K_GONE3.asc" "$K_GONE3" &&
+    key_import "$T/$K_NEVER.asc" "$K_NEVER" &&
+    K_GEN=$(ctl key generate heidi@example.com) ||
+    { echo "Bail out! could not add the keys"; exit 1; }
+ORG=$(ctl key list | awk -F'\t' '$5 ~ /(^|,)org(,|$)/ { print $1 }')
+
+# fingerprint, address, internal, revoked, expiry (seconds) or never.
+rec() {
+	pg_psql -c "SELECT fingerprint || ' ' || address || ' ' || internal ||
+	    ' ' || revoked || ' ' || COALESCE(pg_catalog.floor(pg_catalog.extract(
+	    'epoch', expires))::bigint::text, 'never') FROM pgpmg.keys
+	    WHERE fingerprint = '$1'"
+}
+want="$K_INT10 alice@example.com true false $E_INT10
+$K_EXT20 bob@partner.example false false $E_EXT20
+$K_INT60 carol@example.com true false $E_INT60
+$K_REV5 dave@example.com true true $E_REV5
+$K_GONE3 erin@example.com true false $E_GONE3
+$K_NEVER frank@partner.example false false never
+$ORG postmaster@example.com true false never"
+got=$(for k in "$K_INT10" "$K_EXT20" "$K_INT60" "$K_REV5" "$K_GONE3" "$K_NEVER" "$ORG"; do rec "$k"; done)
+[ "$got" = "$want" ] && [ "$E_GONE3" -lt "$(date +%s)" ] &&
+    ok "the record holds every key as gpg made it: owner, key pair or not, revoked, expiry; erin's in the past" ||
+    { not_ok "the record"; sed 's/^/#   got: /' <<<"$got"; sed 's/^/#  want: /' <<<"$want"; }
+row=$(pg_psql -c "SELECT address, internal, expires - created >= interval '730 days'
+    FROM pgpmg.keys WHERE fingerprint = '$K_GEN'")
+[ "$row" = "heidi@example.com|t|t" ] &&
+    ok "the generated key is recorded, expiring after key-lifetime (730 days)" ||
+    not_ok "the generated key: $row"
+[ "$(count "")" = 0 ] && ok "no run saw the keys yet: no notice" ||
+    { not_ok "notices during the setup"; notices | sed 's/^/#   /'; }
+
+stop_appliance
+mv "$LOG" "$ENV_DIR/setup.log"
+sed -i 's/^housekeeping-interval 86400$/housekeeping-interval 1/' "$CONF"
+start_appliance || { echo "Bail out! appliance not ready again"; exit 1; }
 PID=$(child_pid policyd)
-echo "# up after ${SECONDS}s"
+echo "# up with housekeeping-interval 1 after ${SECONDS}s"
 
 # ---------------------------------------------------------------- the notices
 wait_for 10 "kind = 'key-expired'" && wait_for 5 "kind = 'key-expiring'"
 want="admin key-expired $K_GONE3@$E_GONE3
-admin key-expiring $K_INT10@$E_INT10
 admin key-expiring $K_EXT20@$E_EXT20
+admin key-expiring $K_INT10@$E_INT10
 alice@example.com key-expiring $K_INT10@$E_INT10
 erin@example.com key-expired $K_GONE3@$E_GONE3"
+want=$(LC_ALL=C sort <<<"$want")
 got=$(notices)
 [ "$got" = "$want" ] &&
     ok "exactly the expected notices: expiring within 30 days or expired within 30, not revoked; the owner of an internal key and admin" ||
@@ -143,8 +248,19 @@ after=$(runs)
     ok "a run that adds nothing logs nothing at info" || not_ok "log of empty runs"
 
 # ---------------------------------------------------------------- expiry moved
-pg_psql -c "UPDATE pgpmg.keys SET expires = pg_catalog.to_timestamp($E_EXT27)
-    WHERE fingerprint = '$K_EXT20'"
+# bob extends his key by a week (a new self-signature, now) and sends it
+# again: still within 30 days.
+gx --quick-set-expire "$K_EXT20" 27d 2>/dev/null && pub "$K_EXT20" ||
+    echo "# gpg could not extend bob's key"
+E_EXT27=$(expiry "$K_EXT20")
+renew "$T/$K_EXT20.asc" "$K_EXT20" || echo "# the import of bob's extended key failed"
+[ -z "$RENEW_REFUSED" ] &&
+    ok "keyd takes a renewed key (erin's shortened, bob's extended) at the first import" ||
+    not_ok "keyd refused a renewed key it then held: $RENEW_REFUSED"
+r=$(rec "$K_EXT20")
+[ "$r" = "$K_EXT20 bob@partner.example false false $E_EXT27" ] &&
+    [ "$E_EXT27" -ge $((E_EXT20 + 7 * 86400)) ] &&
+    ok "the import records the new expiry, a week later" || not_ok "bob's record: $r (want $E_EXT27)"
 wait_for 5 "ref = '$K_EXT20@$E_EXT27'"
 [ "$(count "WHERE ref LIKE '$K_EXT20@%'")" = 2 ] &&
     [ "$(count "WHERE ref = '$K_EXT20@$E_EXT27' AND recipient = 'admin'")" = 1 ] &&
@@ -178,6 +294,10 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.05
 done
 before=$(runs)
+out=$(ctl key import "$T/$K_LATE.asc" 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q 'the database is unavailable' <<<"$out" &&
+    ok "database down: a key import is refused (exit 2), nothing to record" ||
+    not_ok "key import while down ($rc): $out"
 sleep 2.5
 out=$(ctl policy show 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q 'the database is unavailable' <<<"$out" &&
@@ -193,7 +313,10 @@ for ((i = 0; i < 100; i++)); do
 	ctl policy show >/dev/null 2>&1 && break
 	sleep 0.1
 done
-add_key "$K_LATE" grace@partner.example false "$E_LATE"
+key_import "$T/$K_LATE.asc" "$K_LATE" &&
+    [ "$(rec "$K_LATE")" = "$K_LATE grace@partner.example false false $E_LATE" ] &&
+    ok "database back: grace's key (7 days) is imported and recorded" ||
+    not_ok "grace's key: $(rec "$K_LATE")"
 wait_for 5 "ref = '$K_LATE@$E_LATE'"
 [ "$(count "WHERE ref = '$K_LATE@$E_LATE' AND recipient = 'admin' AND kind = 'key-expiring'")" = 1 ] &&
     ok "after the restart the jobs work again: a new key gets its notice" ||
@@ -206,7 +329,7 @@ done
     not_ok "no run after the connection came up"
 [ "$(child_pid policyd)" = "$PID" ] && ok "the same policyd throughout" || not_ok "policyd restarted"
 
-check "no syscall was trapped" bash -c '! grep -q "trapped syscall" "$1"' _ "$LOG"
-check "policyd ran throughout" bash -c '! grep -q "policyd.*\(fatal\|exited\)" "$1"' _ "$LOG"
+check "no syscall was trapped" bash -c '! grep -q "trapped syscall" "$1" "$2"' _ "$ENV_DIR/setup.log" "$LOG"
+check "policyd ran throughout" bash -c '! grep -q "policyd.*\(fatal\|exited\)" "$1" "$2"' _ "$ENV_DIR/setup.log" "$LOG"
 echo "# done after ${SECONDS}s"
 done_testing

@@ -334,9 +334,11 @@ t0=$(now_ms)
 plan "REQ t1 - alice@example.com x" "RCPT b@x.example key" "RCPT c@example.com key" \
     "REQ t2 - bob@elsewhere.example x" "RCPT c@example.com nokey"
 t=$(($(now_ms) - t0))
+# At once, not after cryptod's 30 s plan timeout (the bound leaves room
+# for a busy host).
 check "database stopped: every plan is answered tempfail, with no recipient answer (${t} ms)" \
     test "$(cat "$PLAN_OUT")" = "$(printf '%s\n' 't1 done tempfail - ' 't2 done tempfail - ')" \
-    -a "$t" -lt 1000
+    -a "$t" -lt 5000
 ctl policy set mode all >/dev/null 2>&1
 check "and the policy cannot change meanwhile" test "$?" = 2
 "$PG_SH" start "$PG_DATA" "$PG_SOCK" "$PG_LOG" >/dev/null
