@@ -131,8 +131,8 @@ $(B)/tests/integration/plan_cryptod: tests/integration/plan_cryptod.c $(LIB)
 $(B)/tests/integration/dbstatus: tests/integration/dbstatus.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
-# A control-socket client that sends policy commands unchecked
-# (test_policy_admin.sh).
+# A control-socket client that sends policy and user commands unchecked
+# (test_policy_admin.sh, test_users.sh).
 $(B)/tests/integration/ctladmin: tests/integration/ctladmin.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -164,9 +164,11 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS)
 
 fuzz: $(FUZZ_BINS)
 
+# The targets are linked with all of common/, whose password hashing
+# (common/passhash.c) needs libcrypto even where nothing calls it.
 $(BF)/%: tests/fuzz/%.c $(IMSG_SRC) $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent) -MMD -MP -o $@ $< $(IMSG_SRC) $(COMMON_SRC) $(call pc_libs,libevent)
+	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent libcrypto) -MMD -MP -o $@ $< $(IMSG_SRC) $(COMMON_SRC) $(call pc_libs,libevent libcrypto)
 
 # ---------------------------------------------------------------- targets
 # `make check` and `make run` first make sure the Debian packages are there

@@ -113,9 +113,9 @@ enum imsg_type {
 				   (reason, rule; <= 512) */
 
 	/*
-	 * pgpmgctl's policy, rule and domain commands, for which the parent
-	 * asks policyd on a client's behalf under its own request id, with
-	 * the client's uid (SO_PEERCRED) for the audit trail.  policyd
+	 * pgpmgctl's policy, rule, domain and user commands, for which the
+	 * parent asks policyd on a client's behalf under its own request id,
+	 * with the client's uid (SO_PEERCRED) for the audit trail.  policyd
 	 * answers with any number of DATA (the output, in order), then one
 	 * DONE; the parent bounds the wait.
 	 */
@@ -204,8 +204,8 @@ enum result_dir {
 #define RESULT_F_FAILED		0x020	/* decryption failed */
 #define RESULT_F_REFUSED	0x040	/* refused or held by policy */
 
-/* Policy administration (IMSG_CTL_ADMIN, IMSG_PARENT_ADMIN); the
- * arguments in order, README lists the commands. */
+/* Policy and user administration (IMSG_CTL_ADMIN, IMSG_PARENT_ADMIN);
+ * the arguments in order, README lists the commands. */
 enum admin_op {
 	ADMIN_OP_POLICY_SHOW = 1,	/* no argument */
 	ADMIN_OP_POLICY_SET,		/* KEY, VALUE */
@@ -216,11 +216,20 @@ enum admin_op {
 	ADMIN_OP_DOMAIN_ADD,		/* NAME */
 	ADMIN_OP_DOMAIN_DEL,		/* NAME */
 	ADMIN_OP_DOMAIN_LIST,		/* no argument */
+	ADMIN_OP_USER_ADD,		/* ADDRESS, DISPLAY NAME ("" for
+					   none), ROLE ("" for user) */
+	ADMIN_OP_USER_LIST,		/* no argument */
+	ADMIN_OP_USER_SET,		/* ADDRESS, FIELD, VALUE ("" only
+					   for the name) */
+	ADMIN_OP_USER_PASSWD,		/* ADDRESS, PHC string (never the
+					   password: pgpmgctl hashes) */
+	ADMIN_OP_USER_DEL,		/* ADDRESS */
 };
-#define ADMIN_OP_MAX	ADMIN_OP_DOMAIN_LIST
+#define ADMIN_OP_MAX	ADMIN_OP_USER_DEL
 #define ADMIN_NARGS	4
-/* One argument: a keyword of 100 characters of up to 4 bytes each. */
-#define ADMIN_ARG_MAX	400
+/* One argument: a display name of 200 characters of up to 4 bytes
+ * each (common/userdef.h), the longest value of any command. */
+#define ADMIN_ARG_MAX	800
 /* One DATA chunk of output, or DONE's message. */
 #define ADMIN_TEXT_MAX	(16 * 1024)
 /* The whole output of one command, as the parent collects it. */
@@ -228,8 +237,9 @@ enum admin_op {
 enum admin_error {
 	ADMIN_E_OK = 0,
 	ADMIN_E_INVALID,	/* a bad value: nothing changed */
-	ADMIN_E_NOTFOUND,	/* no such rule or domain */
-	ADMIN_E_EXISTS,		/* that rule or domain exists already */
+	ADMIN_E_NOTFOUND,	/* no such rule, domain or user */
+	ADMIN_E_EXISTS,		/* that rule, domain or user exists
+				   already */
 	ADMIN_E_UNAVAILABLE,	/* the database is unavailable */
 	ADMIN_E_FAILED,		/* the database refused; see the message */
 };

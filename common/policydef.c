@@ -178,9 +178,8 @@ pol_utf8_cut(char *s, size_t max)
 	memcpy(s + cut, "...", 4);
 }
 
-/* A control character: C0, DEL, or C1 (U+0080 to U+009F). */
-static int
-has_control(const char *s)
+int
+pol_has_control(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 
@@ -256,7 +255,7 @@ pol_setting_parse(const char *key, const char *value, int *setting,
 	case POL_SET_KEYWORD:
 		if (!pol_utf8_valid(value))
 			return fail(err, errlen, "keyword: not valid UTF-8");
-		if (has_control(value))
+		if (pol_has_control(value))
 			return fail(err, errlen, "keyword: no control "
 			    "characters");
 		if (pol_utf8_chars(value) > POL_KEYWORD_CHARS ||
@@ -379,7 +378,7 @@ pol_address_parse(const char *s, char *out, size_t outlen, char *err,
 	    at[1] == '\0')
 		return fail(err, errlen, "\"%s\" is not an address "
 		    "(local-part@domain)", s);
-	if (has_control(s) || has_space(s))
+	if (pol_has_control(s) || has_space(s))
 		return fail(err, errlen, "\"%s\": an address has no white "
 		    "space or control characters", s);
 	for (size_t i = 0; i <= len; i++)

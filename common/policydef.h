@@ -116,6 +116,9 @@ int	pol_id_parse(const char *, int64_t *, char *err, size_t errlen);
 
 /* True when s is well-formed UTF-8 (no overlong forms, no surrogates). */
 int	pol_utf8_valid(const char *s);
+/* True when s has a control character: C0, DEL, or C1 (U+0080 to
+ * U+009F, as UTF-8). */
+int	pol_has_control(const char *s);
 /* Characters in well-formed UTF-8. */
 size_t	pol_utf8_chars(const char *s);
 /*

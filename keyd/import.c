@@ -191,15 +191,21 @@ import_public(struct import *im, gpgme_data_t in)
 		reply_set(im->r, KEY_E_FAILED, "import: %s", gpgme_strerror(e));
 		return;
 	}
-	if (res->imported + res->unchanged == 0) {
+	/* A key gpg merged into one it had (a renewal, a revocation, a new
+	 * user ID or subkey) counts as neither imported nor unchanged: what
+	 * matters is whether any key was taken at all. */
+	if (res->considered <= 0 || res->not_imported + res->skipped_v3_keys +
+	    res->skipped_new_keys >= res->considered) {
 		reply_set(im->r, KEY_E_INVALID, "no key could be imported "
 		    "(%d considered, %d not imported)", res->considered,
 		    res->not_imported);
 		return;
 	}
 	reply_fprs(im->r, &im->incoming);
-	log_info("imported %d public key%s (%d unchanged)", res->imported,
-	    res->imported == 1 ? "" : "s", res->unchanged);
+	log_info("imported %d public key%s (%d updated, %d unchanged)",
+	    res->imported, res->imported == 1 ? "" : "s", res->considered -
+	    res->imported - res->unchanged - res->not_imported -
+	    res->skipped_v3_keys - res->skipped_new_keys, res->unchanged);
 }
 
 /* The secret keygrips of a key that the agent now holds. */

@@ -3,7 +3,7 @@
  * table pgpmg.keys), as a sealed memfd of JSON lines, one object per key:
  *
  *   {"fpr":"<hex>","secret":true|false,"created":<epoch>,
- *    "expires":<epoch>|null,"revoked":true|false,"address":"<owner>"|null,
+ *    "expires":<epoch>|null (when it stops being good for encryption),"revoked":true|false,"address":"<owner>"|null,
  *    "addresses":["<address>",...],"armoured":"<armour>"|null}
  *
  * "fpr" always comes first, so a line can be told from its first bytes.
@@ -80,6 +80,34 @@ key_owner(const struct keyd *k, gpgme_key_t key)
 	return NULL;
 }
 
+/*
+ * When the key stops being good for encryption: the primary key's expiry,
+ * or earlier, the last expiry among its encryption subkeys (a primary key
+ * that never expires with a subkey that does is common).  0: never.
+ */
+static long
+key_expires(gpgme_key_t key)
+{
+	gpgme_subkey_t	 pk = key->subkeys;
+	long		 primary = pk->expires > 0 ? (long)pk->expires : 0;
+	long		 enc = -1;	/* none yet */
+
+	for (gpgme_subkey_t sk = pk; sk != NULL; sk = sk->next) {
+		if (!sk->can_encrypt || sk->revoked || sk->invalid ||
+		    sk->disabled)
+			continue;
+		if (sk->expires <= 0) {
+			enc = 0;
+			break;
+		}
+		if ((long)sk->expires > enc)
+			enc = (long)sk->expires;
+	}
+	if (enc <= 0 || (primary != 0 && primary < enc))
+		return primary;
+	return enc;
+}
+
 static int
 inventory_line(FILE *f, const struct keyd *k, gpgme_key_t key,
     const uint8_t *blk, size_t blklen)
@@ -95,7 +123,7 @@ inventory_line(FILE *f, const struct keyd *k, gpgme_key_t key,
 	    key->secret ? "true" : "false", pk->timestamp > 0 ?
 	    (long)pk->timestamp : 0L) < 0)
 		return -1;
-	if ((pk->expires > 0 ? fprintf(f, "%ld", (long)pk->expires) :
+	if ((key_expires(key) > 0 ? fprintf(f, "%ld", key_expires(key)) :
 	    fprintf(f, "null")) < 0 ||
 	    fprintf(f, ",\"revoked\":%s,\"address\":", key->revoked ? "true" :
 	    "false") < 0 ||

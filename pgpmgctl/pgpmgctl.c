@@ -89,6 +89,15 @@ static const struct ctl_cmd commands[] = {
 	    cmd_admin, NULL },
 	{ "domain", "list", 0, 0, "domain list", prep_domain_list, cmd_admin,
 	    NULL },
+	{ "user", "add", 1, 5, "user add ADDRESS [--name NAME] "
+	    "[--role admin|user|none]", prep_user_add, cmd_admin, NULL },
+	{ "user", "list", 0, 0, "user list", prep_user_list, cmd_admin, NULL },
+	{ "user", "set", 3, 3, "user set ADDRESS name|role|portal VALUE",
+	    prep_user_set, cmd_admin, NULL },
+	{ "user", "passwd", 1, 2, "user passwd ADDRESS [--random]",
+	    prep_user_passwd, cmd_user_passwd, NULL },
+	{ "user", "del", 1, 1, "user del ADDRESS", prep_user_del, cmd_admin,
+	    NULL },
 	{ "db", "migrate", 0, 4, "db migrate [-D dir] [-c conninfo]",
 	    NULL, NULL, ctl_db_migrate },
 	{ "audit", "verify", 0, 4, "audit verify [-a id:hash] [-c conninfo]",
@@ -108,10 +117,14 @@ usage(void)
 	    "protected-headers yes|no\n"
 	    "rule ACTION: off|possible|all|keyword (plain = off, encrypt = "
 	    "all), all and\n\tkeyword with +plain, +bounce or +hold for "
-	    "the rule's own missing-key action\n");
+	    "the rule's own missing-key action\n"
+	    "user set: name TEXT, role admin|user|none, portal yes|no\n"
+	    "user passwd: the password is one line on stdin; --random makes "
+	    "one of 20\n\tcharacters and prints it (stdout) once it is "
+	    "set\n");
 	fprintf(stderr, "exit status: 0 done, 1 usage or local error, "
-	    "2 refused or failed,\n\t3 no such key, rule or domain, 4 it "
-	    "exists already,\n\t5 wrong or missing passphrase, 6 audit "
+	    "2 refused or failed,\n\t3 no such key, rule, domain or user, "
+	    "4 it exists already,\n\t5 wrong or missing passphrase, 6 audit "
 	    "chain broken\n");
 	exit(EXIT_USAGE);
 }
@@ -181,9 +194,8 @@ ctl_error_reply(struct imsg *imsg)
 	die("%s", msg);
 }
 
-/* One command's usage line, then exit. */
-static void __attribute__((noreturn))
-cmd_usage(const char *which)
+void
+ctl_usage(const char *which)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strncmp(commands[i].usage, which, strlen(which)) == 0)
@@ -327,16 +339,16 @@ prep_key_import(struct ctl_req *req, int argc, char **argv)
 	    0))
 		file = argv[0];
 	else
-		cmd_usage("key import");
+		ctl_usage("key import");
 	req->op = KEY_OP_IMPORT;
 	req->arg = "";
 	req->fd = read_key_data(file);
 }
 
-/* An output memfd to stdout, from its start (its writer's file offset
+/* An output memfd to out, from its start (its writer's file offset
  * travelled with it). */
 void
-ctl_print_fd(int fd)
+ctl_print_fd(int fd, int out)
 {
 	char	 buf[16384];
 	ssize_t	 n;
@@ -351,12 +363,12 @@ ctl_print_fd(int fd)
 		}
 		pos += n;
 		for (off = 0; off < (size_t)n; ) {
-			ssize_t w = write(STDOUT_FILENO, buf + off,
-			    (size_t)n - off);
+			ssize_t w = write(out, buf + off, (size_t)n - off);
 			if (w == -1) {
 				if (errno == EINTR)
 					continue;
-				die("stdout: %s", strerror(errno));
+				die("%s: %s", out == STDOUT_FILENO ? "stdout" :
+				    "stderr", strerror(errno));
 			}
 			off += (size_t)w;
 		}
@@ -408,7 +420,7 @@ cmd_key(struct imsgbuf *ibuf, struct ctl_req *req)
 			    imsg.datalen != 0 ||
 			    memfd_check_sealed(fd, &size) == -1)
 				die("key %s: malformed reply", name);
-			ctl_print_fd(fd);
+			ctl_print_fd(fd, STDOUT_FILENO);
 			break;
 		case IMSG_CTL_ERROR:
 			imsg_reader_init(&r, &imsg);
@@ -518,7 +530,7 @@ find_command(int argc, char **argv, int *nargs)
 			continue;
 		*nargs = argc - skip;
 		if (*nargs < c->minargs || *nargs > c->maxargs)
-			cmd_usage(c->usage);
+			ctl_usage(c->usage);
 		return c;
 	}
 	if (known && argc >= 2)
@@ -563,6 +575,7 @@ main(int argc, char *argv[])
 	cmd = find_command(argc, argv, &nargs);
 	req.fd = -1;
 	req.arg = "";
+	req.out = STDOUT_FILENO;
 	if (cmd->prepare != NULL)
 		cmd->prepare(&req, nargs, argv + (argc - nargs));
 

@@ -27,8 +27,12 @@ struct ctl_req {
 	const char	*arg;
 	char		 pass[KEY_PASS_MAX + 2];
 	int		 fd;		/* key data, or -1 */
-	/* policy, rule and domain commands (policy.c): "" when unused */
+	/* policy, rule, domain and user commands (policy.c, users.c): ""
+	 * when unused */
 	const char	*args[ADMIN_NARGS];
+	/* Where the reply's output goes: stdout, but stderr for `user
+	 * passwd --random`, whose stdout is the password alone. */
+	int		 out;
 };
 
 /* Exit status; README lists them. */
@@ -40,6 +44,8 @@ struct ctl_req {
 #define EXIT_PASSPHRASE	5
 #define EXIT_CHAIN	6	/* audit verify: the chain is broken */
 
+/* One command's usage line, then exit 1. */
+void	ctl_usage(const char *which) __attribute__((noreturn));
 /* "pgpmgctl: " and the message on stderr. */
 void	ctl_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then exit with status. */
@@ -49,12 +55,13 @@ void	ctl_die_status(int status, const char *, ...)
 /* pgpmgctl.c: the control socket.  Each dies with a message on failure. */
 void	ctl_send(struct imsgbuf *);
 void	ctl_read(struct imsgbuf *, struct imsg *);
-/* A sealed output memfd to stdout; closes it. */
-void	ctl_print_fd(int);
+/* A sealed output memfd to out (stdout, stderr); closes it. */
+void	ctl_print_fd(int fd, int out);
 
 /* policy.c: policy, rule and domain commands, through pgpmgd to policyd.
  * The prep_* check the arguments before we connect (exit 1 with a
- * message when one is bad). */
+ * message when one is bad); cmd_admin() sends them, and the user
+ * commands too. */
 void	prep_policy_show(struct ctl_req *, int, char **);
 void	prep_policy_set(struct ctl_req *, int, char **);
 void	prep_rule_add(struct ctl_req *, int, char **);
@@ -64,6 +71,15 @@ void	prep_domain_add(struct ctl_req *, int, char **);
 void	prep_domain_del(struct ctl_req *, int, char **);
 void	prep_domain_list(struct ctl_req *, int, char **);
 int	cmd_admin(struct imsgbuf *, struct ctl_req *);
+
+/* users.c: user commands, likewise; `user passwd` reads and hashes the
+ * password here, and sends only the hash. */
+void	prep_user_add(struct ctl_req *, int, char **);
+void	prep_user_list(struct ctl_req *, int, char **);
+void	prep_user_set(struct ctl_req *, int, char **);
+void	prep_user_passwd(struct ctl_req *, int, char **);
+void	prep_user_del(struct ctl_req *, int, char **);
+int	cmd_user_passwd(struct imsgbuf *, struct ctl_req *);
 
 /*
  * Connect with conninfo (client encoding UTF8, application_name

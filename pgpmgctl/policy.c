@@ -6,6 +6,8 @@
  * output.  Here every value is checked first (common/policydef.c), so a
  * typo is refused before anything is sent.
  *
+ * cmd_admin(), at the end, sends the user commands too (users.c).
+ *
  * Output (README, "Policy"): `policy show` prints "KEY VALUE" lines in
  * the form `policy set` takes; `rule list` one rule per line, fields
  * separated by tabs (id, priority, scope, pattern, action); `domain list`
@@ -140,6 +142,11 @@ cmd_admin(struct imsgbuf *ibuf, struct ctl_req *req)
 		[ADMIN_OP_DOMAIN_ADD] = "domain add",
 		[ADMIN_OP_DOMAIN_DEL] = "domain del",
 		[ADMIN_OP_DOMAIN_LIST] = "domain list",
+		[ADMIN_OP_USER_ADD] = "user add",
+		[ADMIN_OP_USER_LIST] = "user list",
+		[ADMIN_OP_USER_SET] = "user set",
+		[ADMIN_OP_USER_PASSWD] = "user passwd",
+		[ADMIN_OP_USER_DEL] = "user del",
 	};
 	struct imsg		 imsg;
 	struct imsg_reader	 r;
@@ -172,7 +179,7 @@ cmd_admin(struct imsgbuf *ibuf, struct ctl_req *req)
 			    memfd_check_sealed(fd, &size) == -1)
 				ctl_die_status(EXIT_USAGE, "%s: malformed "
 				    "reply", name);
-			ctl_print_fd(fd);
+			ctl_print_fd(fd, req->out);
 			break;
 		case IMSG_CTL_ERROR:
 			imsg_reader_init(&r, &imsg);

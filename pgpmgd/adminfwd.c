@@ -1,5 +1,5 @@
 /*
- * The parent's part in pgpmgctl's policy, rule and domain commands: a
+ * The parent's part in pgpmgctl's policy, rule, domain and user commands: a
  * client's IMSG_CTL_ADMIN goes to policyd as IMSG_PARENT_ADMIN under the
  * parent's own request id, with the uid the control socket's
  * SO_PEERCRED gave for that client (the audit trail's "who": a client

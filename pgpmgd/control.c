@@ -9,7 +9,7 @@
  * to policyd with the client's uid, and through it to keyd (keyfwd.c);
  * IMSG_CTL_DB_STATUS, which goes on to policyd (dbfwd.c) and is answered
  * with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR;
- * IMSG_CTL_ADMIN (policy, rule and domain commands), which goes on to
+ * IMSG_CTL_ADMIN (policy, rule, domain and user commands), which goes on to
  * policyd with the client's uid (adminfwd.c).  A key or admin request is
  * answered with IMSG_CTL_DATA (a sealed memfd to print) when there is
  * output, then IMSG_CTL_END; or with IMSG_CTL_ERROR, a string whose

@@ -1,14 +1,17 @@
 /*
- * admin: pgpmgctl's policy, rule and domain commands, which the parent
- * forwards (IMSG_PARENT_ADMIN, pgpmgd/adminfwd.c) with the client's uid.
+ * admin: pgpmgctl's policy, rule, domain and user commands, which the
+ * parent forwards (IMSG_PARENT_ADMIN, pgpmgd/adminfwd.c) with the
+ * client's uid.  A table (admin_ops, at the end) names each operation's
+ * arguments and the function that carries it out: the policy's here, the
+ * users' in users.c.
  *
- * Every value is checked here (common/policydef.c) before it reaches the
- * database, and again by the schema's constraints.  Every change is one
- * statement that makes the change and appends its audit row (actor
- * "pgpmgctl (uid N)", the row before and after as JSON): both or
- * neither.  After a change the policy cache is loaded again, so the next
- * message on this gateway sees it (other gateways within
- * POLICYLOAD_POLL_MS).
+ * Every value is checked here (common/policydef.c, common/userdef.c)
+ * before it reaches the database, and again by the schema's constraints.
+ * Every change is one statement that makes the change and appends its
+ * audit row (actor "pgpmgctl (uid N)", the row before and after as JSON):
+ * both or neither.  After a change of the policy the cache is loaded
+ * again, so the next message on this gateway sees it (other gateways
+ * within POLICYLOAD_POLL_MS).
  *
  * The answer is the output (IMSG_POLICYD_ADMIN_DATA, in chunks) and one
  * IMSG_POLICYD_ADMIN_DONE with an ADMIN_E_* code and, for an error, a
@@ -26,28 +29,12 @@
 #include "common/policydef.h"
 #include "imsg/imsg.h"
 #include "policyd/admin.h"
+#include "policyd/admin_internal.h"
 #include "policyd/audit.h"
 #include "policyd/db.h"
 #include "policyd/policyload.h"
 #include "policyd/statements.h"
-
-struct admin_req {
-	struct child	*c;
-	uint32_t	 request;
-	uint32_t	 op;
-	int		 was_up;	/* the database, when it was asked */
-	char		 actor[48];
-	/* Checked values, as the statement takes them. */
-	int		 setting;
-	int		 scope;
-	char		 value[POL_VALUE_MAX + 1];
-	char		 pattern[POL_VALUE_MAX + 1];
-	/* The output so far. */
-	char		*out;
-	size_t		 outlen;
-	size_t		 outcap;
-	int		 overflow;	/* over ADMIN_OUTPUT_MAX */
-};
+#include "policyd/users.h"
 
 static void
 admin_free(struct admin_req *q)
@@ -56,7 +43,7 @@ admin_free(struct admin_req *q)
 	free(q);
 }
 
-static void __attribute__((format(printf, 2, 3)))
+void
 admin_print(struct admin_req *q, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -92,7 +79,7 @@ admin_print(struct admin_req *q, const char *fmt, ...)
 }
 
 /* The output in chunks, then DONE; the request is over. */
-static void
+void
 admin_finish(struct admin_req *q, uint32_t code, const char *msg)
 {
 	struct imsgev	*iev = &q->c->parent;
@@ -129,7 +116,7 @@ admin_finish(struct admin_req *q, uint32_t code, const char *msg)
 	admin_free(q);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void
 admin_fail(struct admin_req *q, uint32_t code, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -146,7 +133,7 @@ admin_fail(struct admin_req *q, uint32_t code, const char *fmt, ...)
  * the database refused, a duplicate, anything else.  A change that got no
  * answer may have been made all the same.
  */
-static void
+void
 admin_db_error(struct admin_req *q, const struct db_result *r, int change,
     const char *exists)
 {
@@ -186,7 +173,7 @@ admin_loaded(void *arg)
 	admin_finish(arg, ADMIN_E_OK, "");
 }
 
-static int
+int
 admin_rows(const struct db_result *r, int ncols)
 {
 	return r->status == DB_OK && PQnfields(r->res) == ncols;
@@ -224,6 +211,13 @@ policy_shown(const struct db_result *r, void *arg)
 	admin_print(q, "updated-at %s\n", PQgetvalue(res, 0, 7));
 	admin_print(q, "updated-by %s\n", PQgetvalue(res, 0, 8));
 	admin_finish(q, ADMIN_E_OK, "");
+}
+
+static void
+policy_show(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	(void)args;
+	db_query(STMT_POLICY_SHOW, 0, NULL, NULL, NULL, policy_shown, q);
 }
 
 /* A value as `policy show` prints it: JSON's true/false as yes/no. */
@@ -429,6 +423,18 @@ rules_listed(const struct db_result *r, void *arg)
 	admin_finish(q, ADMIN_E_OK, "");
 }
 
+static void
+rule_list(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	const char	*v[1];
+	char		 limit[16];
+
+	(void)args;
+	snprintf(limit, sizeof(limit), "%d", POLICY_MAX_RULES + 1);
+	v[0] = limit;
+	db_query(STMT_RULE_LIST, 1, v, NULL, NULL, rules_listed, q);
+}
+
 /* ---------------------------------------------------------------- domains */
 
 static void
@@ -494,6 +500,18 @@ domain_change(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1], int add)
 }
 
 static void
+domain_add(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	domain_change(q, args, 1);
+}
+
+static void
+domain_del(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	domain_change(q, args, 0);
+}
+
+static void
 domains_listed(const struct db_result *r, void *arg)
 {
 	struct admin_req	*q = arg;
@@ -517,21 +535,44 @@ domains_listed(const struct db_result *r, void *arg)
 	admin_finish(q, ADMIN_E_OK, "");
 }
 
+static void
+domain_list(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	const char	*v[1];
+	char		 limit[16];
+
+	(void)args;
+	snprintf(limit, sizeof(limit), "%d", POLICY_MAX_DOMAINS + 1);
+	v[0] = limit;
+	db_query(STMT_DOMAIN_LIST, 1, v, NULL, NULL, domains_listed, q);
+}
+
 /* ---------------------------------------------------------------- request */
 
-/* How many arguments each operation takes (the others must be ""), and
- * how many of them it needs. */
+/*
+ * Each operation: how many arguments it takes (the others must be ""),
+ * how many of them must not be empty (the first min), and what carries
+ * it out.
+ */
 static const struct {
-	int	 min, max;
-} admin_args[ADMIN_OP_MAX + 1] = {
-	[ADMIN_OP_POLICY_SHOW] = { 0, 0 },
-	[ADMIN_OP_POLICY_SET] = { 2, 2 },
-	[ADMIN_OP_RULE_ADD] = { 3, 4 },
-	[ADMIN_OP_RULE_DEL] = { 1, 1 },
-	[ADMIN_OP_RULE_LIST] = { 0, 0 },
-	[ADMIN_OP_DOMAIN_ADD] = { 1, 1 },
-	[ADMIN_OP_DOMAIN_DEL] = { 1, 1 },
-	[ADMIN_OP_DOMAIN_LIST] = { 0, 0 },
+	int		 min, max;
+	admin_op_fn	 run;
+} admin_ops[ADMIN_OP_MAX + 1] = {
+	[ADMIN_OP_POLICY_SHOW] = { 0, 0, policy_show },
+	[ADMIN_OP_POLICY_SET] = { 2, 2, policy_set },
+	[ADMIN_OP_RULE_ADD] = { 3, 4, rule_add },
+	[ADMIN_OP_RULE_DEL] = { 1, 1, rule_del },
+	[ADMIN_OP_RULE_LIST] = { 0, 0, rule_list },
+	[ADMIN_OP_DOMAIN_ADD] = { 1, 1, domain_add },
+	[ADMIN_OP_DOMAIN_DEL] = { 1, 1, domain_del },
+	[ADMIN_OP_DOMAIN_LIST] = { 0, 0, domain_list },
+	/* The name may be "", the role too (user). */
+	[ADMIN_OP_USER_ADD] = { 1, 3, users_add },
+	[ADMIN_OP_USER_LIST] = { 0, 0, users_list },
+	/* The value may be "" (no display name). */
+	[ADMIN_OP_USER_SET] = { 2, 3, users_set },
+	[ADMIN_OP_USER_PASSWD] = { 2, 2, users_passwd },
+	[ADMIN_OP_USER_DEL] = { 1, 1, users_del },
 };
 
 void
@@ -539,9 +580,8 @@ admin_request(struct child *c, struct imsg *imsg)
 {
 	struct imsg_reader	 r;
 	struct admin_req	*q;
-	const char		*s, *v[1];
+	const char		*s;
 	char			 args[ADMIN_NARGS][ADMIN_ARG_MAX + 1];
-	char			 limit[16];
 	uint32_t		 request, uid, op;
 	int			 n = 0;
 
@@ -555,7 +595,7 @@ admin_request(struct child *c, struct imsg *imsg)
 		memcpy(args[i], s, strlen(s) + 1);
 	}
 	if (imsg_reader_end(&r) == -1 || op < ADMIN_OP_POLICY_SHOW ||
-	    op > ADMIN_OP_MAX)
+	    op > ADMIN_OP_MAX || admin_ops[op].run == NULL)
 		fatalx("malformed PARENT_ADMIN");
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
@@ -568,42 +608,15 @@ admin_request(struct child *c, struct imsg *imsg)
 	for (int i = 0; i < ADMIN_NARGS; i++)
 		if (args[i][0] != '\0')
 			n = i + 1;
-	if (n > admin_args[op].max || n < admin_args[op].min) {
+	if (n > admin_ops[op].max || n < admin_ops[op].min) {
 		admin_fail(q, ADMIN_E_INVALID, "wrong number of arguments");
 		return;
 	}
-	for (int i = 0; i < admin_args[op].min; i++)
+	for (int i = 0; i < admin_ops[op].min; i++)
 		if (args[i][0] == '\0') {
 			admin_fail(q, ADMIN_E_INVALID, "an empty argument");
 			return;
 		}
 
-	switch (op) {
-	case ADMIN_OP_POLICY_SHOW:
-		db_query(STMT_POLICY_SHOW, 0, NULL, NULL, NULL, policy_shown, q);
-		break;
-	case ADMIN_OP_POLICY_SET:
-		policy_set(q, args);
-		break;
-	case ADMIN_OP_RULE_ADD:
-		rule_add(q, args);
-		break;
-	case ADMIN_OP_RULE_DEL:
-		rule_del(q, args);
-		break;
-	case ADMIN_OP_RULE_LIST:
-		snprintf(limit, sizeof(limit), "%d", POLICY_MAX_RULES + 1);
-		v[0] = limit;
-		db_query(STMT_RULE_LIST, 1, v, NULL, NULL, rules_listed, q);
-		break;
-	case ADMIN_OP_DOMAIN_ADD:
-	case ADMIN_OP_DOMAIN_DEL:
-		domain_change(q, args, op == ADMIN_OP_DOMAIN_ADD);
-		break;
-	case ADMIN_OP_DOMAIN_LIST:
-		snprintf(limit, sizeof(limit), "%d", POLICY_MAX_DOMAINS + 1);
-		v[0] = limit;
-		db_query(STMT_DOMAIN_LIST, 1, v, NULL, NULL, domains_listed, q);
-		break;
-	}
+	admin_ops[op].run(q, args);
 }

@@ -1,6 +1,6 @@
 /*
- * admin: pgpmgctl's policy, rule and domain commands, forwarded by the
- * parent (admin.c).
+ * admin: pgpmgctl's policy, rule, domain and user commands, forwarded by
+ * the parent (pgpmgd/adminfwd.c).
  */
 #ifndef PGPMG_POLICYD_ADMIN_H
 #define PGPMG_POLICYD_ADMIN_H

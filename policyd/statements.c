@@ -23,6 +23,17 @@
 	"pg_catalog.json_build_object('id', " t ".id, 'scope', " t ".scope, " \
 	"'pattern', " t ".pattern, 'priority', " t ".priority, 'action', " t \
 	".action, 'missing-key', " t ".missing_key)"
+/* A user as JSON, keyed by the fields of `user set`: whether there is a
+ * password, never the hash. */
+#define USER_JSON(t) \
+	"pg_catalog.json_build_object('address', " t ".address, 'name', " t \
+	".display_name, 'role', " t ".role, 'portal', " t ".portal_login, " \
+	"'password', CASE WHEN " t ".password_hash IS NULL THEN 'none' " \
+	"ELSE 'set' END)"
+/* The one row of an address, whatever its case (the unique index is on
+ * lower(address)). */
+#define USER_WHERE_ADDRESS(p) \
+	"WHERE pg_catalog.lower(address) = pg_catalog.lower(" p ") "
 
 /*
  * A key notice of KIND (housekeeping.c) for every key that is not revoked
@@ -269,9 +280,12 @@ const struct db_statement policyd_statements[] = {
 	    "rec AS (SELECT * FROM inv WHERE address IS NOT NULL "
 	    "AND armoured IS NOT NULL), "
 	    "ups AS (INSERT INTO pgpmg.keys AS k (fingerprint, address, "
-	    "internal, source, created, expires, revoked, revoked_at, "
+	    "internal, held, source, created, expires, revoked, revoked_at, "
 	    "armoured, synced) "
-	    "SELECT rec.fpr, rec.address, rec.secret, CASE WHEN $2::text <> '' "
+	    "SELECT rec.fpr, rec.address, rec.secret OR EXISTS (SELECT 1 "
+	    "FROM pgpmg.domains d WHERE d.name = pg_catalog.lower("
+	    "pg_catalog.split_part(rec.address, '@', 2))), rec.secret, "
+	    "CASE WHEN $2::text <> '' "
 	    "THEN $2::text WHEN rec.secret THEN 'generated' ELSE 'imported' END, "
 	    "pg_catalog.to_timestamp(rec.created), "
 	    "CASE WHEN rec.expires IS NOT NULL THEN pg_catalog.to_timestamp("
@@ -279,14 +293,16 @@ const struct db_statement policyd_statements[] = {
 	    "CASE WHEN rec.revoked THEN pg_catalog.now() END, rec.armoured, "
 	    "$3::bigint FROM rec "
 	    "ON CONFLICT (fingerprint) DO UPDATE SET address = "
-	    "EXCLUDED.address, internal = EXCLUDED.internal, created = "
+	    "EXCLUDED.address, internal = EXCLUDED.internal, held = "
+	    "EXCLUDED.held, created = "
 	    "EXCLUDED.created, expires = EXCLUDED.expires, revoked = "
 	    "EXCLUDED.revoked, revoked_at = CASE WHEN NOT EXCLUDED.revoked "
 	    "THEN NULL WHEN k.revoked THEN k.revoked_at ELSE "
 	    "pg_catalog.now() END, armoured = EXCLUDED.armoured, synced = "
 	    "EXCLUDED.synced, updated_at = CASE WHEN (k.address, k.internal, "
-	    "k.expires, k.revoked, k.armoured) IS DISTINCT FROM "
-	    "(EXCLUDED.address, EXCLUDED.internal, EXCLUDED.expires, "
+	    "k.held, k.expires, k.revoked, k.armoured) IS DISTINCT FROM "
+	    "(EXCLUDED.address, EXCLUDED.internal, EXCLUDED.held, "
+	    "EXCLUDED.expires, "
 	    "EXCLUDED.revoked, EXCLUDED.armoured) THEN pg_catalog.now() "
 	    "ELSE k.updated_at END "
 	    "RETURNING k.fingerprint, (k.xmax = 0) AS inserted), "
@@ -325,6 +341,86 @@ const struct db_statement policyd_statements[] = {
 	    "WHERE $3::text <> '' OR EXISTS (SELECT 1 FROM del) RETURNING id) "
 	    "SELECT (SELECT pg_catalog.count(*) FROM del), "
 	    "(SELECT pg_catalog.count(*) FROM aud)", 7 },
+
+	/* $1 actor, $2 address, $3 display name, $4 role.  No password,
+	 * the portal login off: the schema's defaults. */
+	{ STMT_USER_ADD,
+	    "WITH ins AS (INSERT INTO pgpmg.users (address, display_name, "
+	    "role) VALUES ($2, $3, $4) RETURNING address, display_name, role, "
+	    "portal_login, password_hash), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'user-add', ins.address, pg_catalog.json_build_object("
+	    "'before', NULL, 'after', " USER_JSON("ins") ")::text FROM ins "
+	    "RETURNING id) "
+	    "SELECT ins.address, ins.role, aud.id FROM ins, aud", 4 },
+	/* $1: at most this many.  In byte order of the lower-case address,
+	 * whatever the database's collation, so the order is the same on
+	 * every installation. */
+	{ STMT_USER_LIST,
+	    "SELECT address, role, portal_login, locked_until IS NOT NULL AND "
+	    "locked_until > pg_catalog.now(), display_name FROM pgpmg.users "
+	    "ORDER BY pg_catalog.lower(address) COLLATE pg_catalog.\"C\", "
+	    "address COLLATE pg_catalog.\"C\" LIMIT $1::bigint", 1 },
+	/*
+	 * $1 actor, $2 address, $3..$5 the new display name, role,
+	 * portal_login (NULL: unchanged), $6 the field's name.  The old row
+	 * is locked and read in the same statement, as for the policy.
+	 * Turning the portal login on without a password fails the table's
+	 * CHECK (23514).
+	 */
+	{ STMT_USER_SET,
+	    "WITH chg AS (UPDATE pgpmg.users AS u SET "
+	    "display_name = COALESCE($3, o.display_name), "
+	    "role = COALESCE($4, o.role), "
+	    "portal_login = COALESCE($5::boolean, o.portal_login), "
+	    "updated_at = pg_catalog.now() "
+	    "FROM (SELECT id, address, display_name, role, portal_login, "
+	    "password_hash FROM pgpmg.users " USER_WHERE_ADDRESS("$2")
+	    "FOR UPDATE) AS o "
+	    "WHERE u.id = o.id "
+	    "RETURNING u.address, " USER_JSON("o") " AS before, "
+	    USER_JSON("u") " AS after), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'user-change', chg.address, "
+	    "pg_catalog.json_build_object('field', $6::text, 'before', "
+	    "chg.before, 'after', chg.after)::text FROM chg RETURNING id) "
+	    "SELECT chg.address, chg.before ->> $6::text, "
+	    "chg.after ->> $6::text, aud.id FROM chg, aud", 6 },
+	/*
+	 * $1 actor, $2 address, $3 the new PHC string (checked by policyd
+	 * and by the schema).  A new password ends a lockout.  The audit row
+	 * says whether there was a password, never what either hash is.
+	 */
+	{ STMT_USER_PASSWD,
+	    "WITH chg AS (UPDATE pgpmg.users AS u SET password_hash = $3, "
+	    "password_changed_at = pg_catalog.now(), failed_logins = 0, "
+	    "locked_until = NULL, updated_at = pg_catalog.now() "
+	    "FROM (SELECT id, password_hash, failed_logins, locked_until "
+	    "FROM pgpmg.users " USER_WHERE_ADDRESS("$2") "FOR UPDATE) AS o "
+	    "WHERE u.id = o.id "
+	    "RETURNING u.address, o.password_hash IS NOT NULL AS had, "
+	    "o.failed_logins, o.locked_until IS NOT NULL AND "
+	    "o.locked_until > pg_catalog.now() AS locked), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'password-change', chg.address, "
+	    "pg_catalog.json_build_object('before', "
+	    "pg_catalog.json_build_object('password', "
+	    "CASE WHEN chg.had THEN 'set' ELSE 'none' END, "
+	    "'failed-logins', chg.failed_logins, 'locked', chg.locked), "
+	    "'after', pg_catalog.json_build_object('password', 'set', "
+	    "'failed-logins', 0, 'locked', false))::text FROM chg "
+	    "RETURNING id) "
+	    "SELECT chg.address, aud.id FROM chg, aud", 3 },
+	/* $1 actor, $2 address. */
+	{ STMT_USER_DEL,
+	    "WITH del AS (DELETE FROM pgpmg.users " USER_WHERE_ADDRESS("$2")
+	    "RETURNING address, display_name, role, portal_login, "
+	    "password_hash), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT $1, 'user-delete', del.address, "
+	    "pg_catalog.json_build_object('before', " USER_JSON("del")
+	    ", 'after', NULL)::text FROM del RETURNING id) "
+	    "SELECT del.address, aud.id FROM del, aud", 2 },
 };
 
 const size_t policyd_nstatements =

@@ -40,6 +40,12 @@
 #define STMT_DOMAIN_ADD		"domain_add"
 #define STMT_DOMAIN_DEL		"domain_del"
 #define STMT_DOMAIN_LIST	"domain_list"
+/* pgpmgctl's user commands (users.c), likewise. */
+#define STMT_USER_ADD		"user_add"
+#define STMT_USER_LIST		"user_list"
+#define STMT_USER_SET		"user_set"
+#define STMT_USER_PASSWD	"user_passwd"
+#define STMT_USER_DEL		"user_del"
 
 /* The record of keys (keyrecord.c). */
 #define STMT_KEYS_UPSERT	"keys_upsert"

@@ -8,3 +8,10 @@
 
 ALTER TABLE pgpmg.keys ADD COLUMN synced bigint NOT NULL DEFAULT 0
     CHECK (synced >= 0);
+
+-- Whether keyd holds the secret part (a key pair of the gateway's).  Apart
+-- from internal, which says whose the key is: an internal user's key is
+-- internal whether the gateway holds its secret part or only the public
+-- key the user gave.
+ALTER TABLE pgpmg.keys ADD COLUMN held boolean NOT NULL DEFAULT false
+    CHECK (NOT held OR internal);

@@ -1,8 +1,8 @@
 /*
  * ctladmin: sends one IMSG_CTL_ADMIN to pgpmgd's control socket with
- * whatever arguments it is given, unchecked, for test_policy_admin.sh: it
- * is what a member of group _pgpmg could send without pgpmgctl, so the
- * test can show that policyd itself refuses bad values.
+ * whatever arguments it is given, unchecked, for test_policy_admin.sh and
+ * test_users.sh: it is what a member of group _pgpmg could send without
+ * pgpmgctl, so the tests can show that policyd itself refuses bad values.
  *
  *   ctladmin SOCKET OP [ARG...]     OP: the ADMIN_OP_* number
  *

@@ -51,9 +51,9 @@ check "a sync that changes nothing is not audited" [ "$(audit_n)" -eq 0 ]
 # ---- generate
 alice=$(ctl key generate alice@example.com); rc=$?
 check "generate alice (rc $rc)" [ "$rc" -eq 0 ]
-row=$(q "SELECT address, internal, source, revoked, expires - created > interval '729 days' FROM pgpmg.keys WHERE fingerprint = '$alice'")
-check "recorded when pgpmgctl returns: internal, generated, expires after key-lifetime ($row)" \
-    [ "$row" = "alice@example.com|t|generated|f|t" ]
+row=$(q "SELECT address, internal, held, source, revoked, expires - created > interval '729 days' FROM pgpmg.keys WHERE fingerprint = '$alice'")
+check "recorded when pgpmgctl returns: internal, held, generated, expires after key-lifetime ($row)" \
+    [ "$row" = "alice@example.com|t|t|generated|f|t" ]
 row=$(q "SELECT actor, subject, details::json->>'argument', details::json->>'source' FROM pgpmg.audit_log WHERE kind = 'key-generate'")
 check "one key-generate audit row: actor, fingerprint, argument ($row)" \
     [ "$row" = "pgpmgctl (uid 0)|$alice|alice@example.com|generated" ]
@@ -82,6 +82,9 @@ bob=$(gx --list-keys --with-colons "$odd" | awk -F: '/^fpr/ { print $10; exit }'
 gx --quick-add-uid "$bob" "Bob <bob@ext.example>" 2>/dev/null
 gx --quick-add-uid "$bob" "Old <old@ext.example>" 2>/dev/null
 gx --quick-revoke-uid "$bob" "Old <old@ext.example>" 2>/dev/null
+# The owner is the primary user ID's address: make it the odd one (gpg
+# would otherwise pick the newest self-signature, by the second).
+gx --quick-set-primary-uid "$bob" "Bob O'Brien \"; DROP TABLE pgpmg.keys; -- <$odd>" 2>/dev/null
 gx --armor --export "$bob" >"$T/bob.asc"
 out=$(ctl key import "$T/bob.asc"); rc=$?
 check "import bob (rc $rc)" [ "$rc" -eq 0 ] && [ "$out" = "$bob" ]
@@ -95,6 +98,29 @@ check "the tables are all still there" \
     [ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'pgpmg'")" -ge 11 ]
 check "one key-import audit row naming bob's key" \
     [ "$(q "SELECT count(*) FROM pgpmg.audit_log WHERE kind = 'key-import' AND subject = '$bob'")" -eq 1 ]
+
+# An internal user's own public key (the gateway holds no secret part),
+# whose encryption subkey expires long before its primary key: the record
+# says internal, not held, and the date encryption stops.
+gx --quick-gen-key "Pat <pat@example.com>" ed25519 cert 3y
+pat=$(gx --list-keys --with-colons pat@example.com | awk -F: '/^fpr/ { print $10; exit }')
+gx --quick-add-key "$pat" cv25519 encr 40d
+gx --armor --export "$pat" >"$T/pat.asc"
+sub_exp=$(gx --list-keys --with-colons "$pat" | awk -F: '/^sub/ { print $7; exit }')
+ctl key import "$T/pat.asc" >/dev/null
+row=$(q "SELECT internal, held, extract(epoch FROM expires)::bigint FROM pgpmg.keys WHERE fingerprint = '$pat'")
+check "an internal user's public key: internal, not held, expires when its encryption subkey does ($row)" \
+    [ "$row" = "t|f|$sub_exp" ]
+
+# A renewal (the same key with a new expiry) is an import that changes
+# the record, not a refusal.
+gx --quick-set-expire "$pat" 80d '*'
+gx --armor --export "$pat" >"$T/pat2.asc"
+sub_exp=$(gx --list-keys --with-colons "$pat" | awk -F: '/^sub/ { print $7; exit }')
+out=$(ctl key import "$T/pat2.asc" 2>&1); rc=$?
+row=$(q "SELECT extract(epoch FROM expires)::bigint FROM pgpmg.keys WHERE fingerprint = '$pat'")
+check "a renewed key imports (rc $rc: $out) and the record has the new date ($row)" \
+    [ "$rc" -eq 0 ] && [ "$row" = "$sub_exp" ]
 
 # ---- revoke
 out=$(ctl key revoke "$alice"); rc=$?
