@@ -116,7 +116,8 @@ TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/poison_cryptod \
 	$(B)/tests/integration/plan_cryptod \
 	$(B)/tests/integration/dbstatus \
-	$(B)/tests/integration/ctladmin
+	$(B)/tests/integration/ctladmin \
+	$(B)/tests/integration/sealopen
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -136,6 +137,12 @@ $(B)/tests/integration/dbstatus: tests/integration/dbstatus.c $(LIB)
 $(B)/tests/integration/ctladmin: tests/integration/ctladmin.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# Opens a sealed value of pgpmg.secrets as policyd does and prints its
+# SHA-256 (test_secrets.sh).
+$(B)/tests/integration/sealopen: tests/integration/sealopen.c policyd/seal.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libcrypto)
 
 $(B)/tests/integration/poison_cryptod: $(call prog_src,cryptod) $(SBLIB) $(LIB)
 	@mkdir -p $(@D)
@@ -184,6 +191,10 @@ check:
 
 check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_CHILDREN) fuzz
 
+# The test programs of build/, made but not run (without this, `make
+# tests` would name the directory and do nothing).
+tests: $(UNIT_BINS) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_CHILDREN)
+
 run:
 	@scripts/deps.sh --ensure
 	@$(MAKE) --no-print-directory -j$$(nproc) all
@@ -209,6 +220,6 @@ bench: bench-build
 clean:
 	rm -rf build build-asan build-fuzz build-sbdebug
 
-.PHONY: all deps check check-build run bench bench-build fuzz clean
+.PHONY: all deps check check-build tests run bench bench-build fuzz clean
 
 -include $(shell find $(sort build $(B)) build-asan build-fuzz build-sbdebug -name '*.d' 2>/dev/null)

@@ -154,9 +154,10 @@ uint64_t db_state_seconds(void);
 const char *db_last_error(void);
 /* Called from the loop after the state changed (several changes within
  * one turn of the loop are told once, with the state as it is then).
- * Set it before or after db_init(); one hook. */
-/* Each hook hears of every change of state, in the order added. */
-#define DB_STATE_HOOKS		4
+ * Set it before or after db_init().  Each hook hears of every change of
+ * state, in the order added: one per module with work on the connection
+ * (five so far), and room for a few more. */
+#define DB_STATE_HOOKS		8
 void	db_add_state_hook(void (*)(enum db_state, void *), void *arg);
 /* Drop the connection and everything pending, calling no callback; for a
  * process that is about to exit (and for tests). */

@@ -16,7 +16,10 @@
  * records every change of the keys with its audit row (keyops.c,
  * keyrecord.c); and the scheduled jobs on its own loop, not cron:
  * notices of keys that expire or expired, and the purge of old notices
- * (housekeeping.c).
+ * (housekeeping.c).  It alone holds the column key (policyd-key-file,
+ * read as root before the sandbox): the secrets in pgpmg.secrets are
+ * sealed and opened here (secrets.c), and re-sealed after the key is
+ * rotated (sealrotate.c).
  */
 #include <string.h>
 
@@ -31,6 +34,8 @@
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
 #include "policyd/results.h"
+#include "policyd/sealrotate.h"
+#include "policyd/secrets.h"
 #include "policyd/statements.h"
 
 /* The conninfo rewritten for the jail; db.c keeps pointing at it. */
@@ -43,6 +48,8 @@ policyd_started(struct child *c)
 	results_init(c);
 	keyops_init(c);
 	housekeeping_init(c);
+	secrets_init(c);
+	sealrotate_init(c);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
 }
@@ -116,6 +123,9 @@ main(int argc, char *argv[])
 	if (db_conninfo_prepare(c.conf.database, proc_user(PROC_POLICYD),
 	    &policyd_ci, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* The column key is root's file: read now or never.  Without it no
+	 * sealed value opens, so policyd does not start. */
+	secrets_prepare(c.conf.policyd_key_file);
 	view.chroot_dir = policyd_ci.sockdir;
 	sandbox_enter(PROC_POLICYD, &view, keep, 1, &c.sandbox);
 	child_run(&c, &policyd_ops);

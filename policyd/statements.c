@@ -421,6 +421,45 @@ const struct db_statement policyd_statements[] = {
 	    "pg_catalog.json_build_object('before', " USER_JSON("del")
 	    ", 'after', NULL)::text FROM del RETURNING id) "
 	    "SELECT del.address, aud.id FROM del, aud", 2 },
+	/*
+	 * Sealed values (secrets.c).  The blob travels as hex both ways:
+	 * encode() spells it the same whatever the session's bytea_output.
+	 * $1 name.
+	 */
+	{ STMT_SECRET_GET,
+	    "SELECT pg_catalog.encode(sealed, 'hex') FROM pgpmg.secrets "
+	    "WHERE name = $1", 1 },
+	/* $1 name, $2 the sealing key's id, $3 the blob in hex.  A row that
+	 * another gateway made first stays: both then read it back. */
+	{ STMT_SECRET_CREATE,
+	    "INSERT INTO pgpmg.secrets (name, alg, key_id, sealed) "
+	    "VALUES ($1, 'aes-256-gcm', $2, pg_catalog.decode($3, 'hex')) "
+	    "ON CONFLICT (name) DO NOTHING RETURNING name", 3 },
+	/* Rotation (sealrotate.c): rows not sealed under $1, the first
+	 * key, after the name $2 in byte order, at most $3. */
+	{ STMT_SECRETS_STALE,
+	    "SELECT name, pg_catalog.encode(sealed, 'hex') FROM pgpmg.secrets "
+	    "WHERE key_id <> $1 AND name COLLATE \"C\" > $2 "
+	    "ORDER BY name COLLATE \"C\" LIMIT $3::bigint", 3 },
+	/*
+	 * $1 name, $2 the blob as it was read (hex), $3 the new key's id,
+	 * $4 the new blob (hex), $5 the old key's id.  Only a row still
+	 * holding what was read is changed (another gateway may have
+	 * re-sealed it, or an administrator replaced it, meanwhile), with
+	 * its audit row in the same statement; no row is the answer then.
+	 */
+	{ STMT_SECRET_ROTATE,
+	    "WITH upd AS (UPDATE pgpmg.secrets SET alg = 'aes-256-gcm', "
+	    "key_id = $3, sealed = pg_catalog.decode($4, 'hex'), "
+	    "updated_at = pg_catalog.now() "
+	    "WHERE name = $1 AND sealed = pg_catalog.decode($2, 'hex') "
+	    "RETURNING name, key_id), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT 'policyd', 'secret-rotate', upd.name, "
+	    "pg_catalog.json_build_object('alg', 'aes-256-gcm', "
+	    "'old-key-id', $5::text, 'new-key-id', upd.key_id)::text "
+	    "FROM upd RETURNING id) "
+	    "SELECT upd.name, aud.id FROM upd, aud", 5 },
 };
 
 const size_t policyd_nstatements =

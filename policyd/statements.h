@@ -51,6 +51,12 @@
 #define STMT_KEYS_UPSERT	"keys_upsert"
 #define STMT_KEYS_PRUNE		"keys_prune"
 
+/* Sealed values in pgpmg.secrets (secrets.c, sealrotate.c). */
+#define STMT_SECRET_GET		"secret_get"
+#define STMT_SECRET_CREATE	"secret_create"
+#define STMT_SECRETS_STALE	"secrets_stale"
+#define STMT_SECRET_ROTATE	"secret_rotate"
+
 extern const struct db_statement	 policyd_statements[];
 extern const size_t			 policyd_nstatements;
 
