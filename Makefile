@@ -105,7 +105,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIB)
 
 $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $^ $(call pc_libs,criterion libevent libpq)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(call pc_libs,criterion libevent libpq)
 
 # Stand-in children for the integration tests (never installed): a
 # protocol offender, a cryptod that splits every job into groups, the

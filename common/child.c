@@ -7,6 +7,7 @@
  * the message: the parent says who is at the other end of each fd it hands
  * over, and the greeting only confirms the instance number it announced.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -132,6 +133,29 @@ child_boot(struct child *c, enum proc_id proc, int argc, char *argv[])
 	if (proc == PROC_CRYPTOD ? c->instance >= (int)c->conf.cryptod_workers
 	    : c->instance != 0)
 		fatalx("instance %d out of range", c->instance);
+}
+
+/*
+ * A daemon that serves many clients needs more descriptors than the
+ * default soft limit.  Only root may raise the hard limit, so this runs
+ * before the sandbox; afterwards the limit is what the process has.
+ */
+void
+child_raise_fd_limit(uint64_t want)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (rl.rlim_cur < want && rl.rlim_max != RLIM_INFINITY) {
+		rl.rlim_max = want;	/* we are still root */
+		rl.rlim_cur = want;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit RLIMIT_NOFILE %llu", (unsigned long long)want);
 }
 
 static void

@@ -59,6 +59,8 @@ struct child {
 };
 
 void	child_boot(struct child *, enum proc_id, int argc, char *argv[]);
+/* Before the sandbox (still root): room for want descriptors. */
+void	child_raise_fd_limit(uint64_t want);
 void	child_run(struct child *, const struct child_ops *);
 struct child_peer *child_peer_find(struct child *, enum proc_id, int instance);
 int	child_peer_compose(struct child_peer *, uint32_t type, int fd,

@@ -481,6 +481,23 @@ static const struct conf_num conf_nums[] = {
 	CONF_NUM("smtp-greet-delay", smtp_greet_delay, 0, 10000, 0),
 	CONF_NUM("relay-timeout", relay_timeout, 1, 3600, 300),
 	CONF_NUM("relay-connect-timeout", relay_connect_timeout, 1, 600, 30),
+	/* webd.  A connection may hold a request head (16 KiB), a body
+	 * (64 KiB) and OpenSSL's buffers (about 40 KiB): 4096 of them stay
+	 * within half a GiB.  A console has a handful of users; 256 leaves
+	 * room for their browsers' parallel connections many times over. */
+	CONF_NUM("web-max-connections", web_max_connections, 1, 4096, 256),
+	/* Requests one connection may carry before webd closes it, so that
+	 * no client keeps a slot for ever by never idling. */
+	CONF_NUM("web-max-requests", web_max_requests, 1, 10000, 100),
+	/* The whole request head, from the first byte (or the accept, which
+	 * covers the TLS handshake): a browser sends it in one write, so 10 s
+	 * is generous, and a client that trickles it is holding a slot. */
+	CONF_NUM("web-head-timeout", web_head_timeout, 1, 300, 10),
+	/* The whole body: at most 64 KiB for a form, 30 s is ~2 KiB/s. */
+	CONF_NUM("web-body-timeout", web_body_timeout, 1, 600, 30),
+	/* An idle keep-alive connection; browsers keep theirs for about as
+	 * long and open a new one when it is gone. */
+	CONF_NUM("web-idle-timeout", web_idle_timeout, 1, 3600, 60),
 	/* policyd: how long connecting to PostgreSQL, or any one query,
 	 * may take before the connection is dropped and the caller told
 	 * "unavailable" (a 4xx upstream).  Postfix's own timeouts for a
@@ -715,6 +732,11 @@ static const struct conf_key conf_keys[] = {
 	{ "smtp-max-errors", NULL, 1, 1, conf_parse_number, "N", 0 },
 	{ "smtp-max-line-length", NULL, 1, 1, conf_parse_number, "OCTETS", 0 },
 	{ "smtp-greet-delay", NULL, 1, 1, conf_parse_number, "MILLISECONDS", 0 },
+	{ "web-max-connections", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "web-max-requests", NULL, 1, 1, conf_parse_number, "N", 0 },
+	{ "web-head-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "web-body-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
+	{ "web-idle-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "relay-tls", NULL,	1, 1, conf_parse_relay_tls,
 	    "no|opportunistic|require", 0 },
 	{ "relay-timeout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },

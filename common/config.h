@@ -65,6 +65,13 @@ struct pgpmg_conf {
 	uint64_t		 relay_timeout;		/* seconds */
 	uint64_t		 relay_connect_timeout;	/* seconds */
 
+	/* webd */
+	uint64_t		 web_max_connections;
+	uint64_t		 web_max_requests;	/* per connection */
+	uint64_t		 web_head_timeout;	/* seconds */
+	uint64_t		 web_body_timeout;	/* seconds */
+	uint64_t		 web_idle_timeout;	/* seconds */
+
 	/* keyd */
 	int			 key_algorithm;	/* CONF_KEY_* */
 	uint64_t		 key_lifetime;	/* days */

@@ -28,10 +28,12 @@
 #include "common/log.h"
 #include "common/sandbox_internal.h"
 
-/* Open flags that make an open more than a read.  __O_TMPFILE is
- * O_TMPFILE without its O_DIRECTORY part, which read-only opens use. */
+/* Open flags that make an open more than a read.  O_TMPFILE is its own
+ * bit plus O_DIRECTORY, and glibc's __O_TMPFILE includes O_DIRECTORY
+ * too; read-only opens of a directory (webd's web root) use that bit, so
+ * only the other one is refused here. */
 #define SB_OPEN_WRITE_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | \
-	O_APPEND | __O_TMPFILE)
+	O_APPEND | (__O_TMPFILE & ~O_DIRECTORY))
 
 /*
  * clone() flags that would create namespaces.  A new user namespace needs

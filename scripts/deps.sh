@@ -32,6 +32,7 @@ PACKAGES=(
 	ca-certificates		# TLS trust store
 	postfix			# smtp-sink/smtp-source and a private Postfix in tests
 	swaks			# SMTP conversations in integration tests
+	curl			# HTTPS requests in the web console's tests
 	sq			# Sequoia: a second OpenPGP reader of what we emit
 	rnp			# RNP (Thunderbird's engine): a third reader
 )

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "smtpd/smtp_parse.h"
 
 /*
@@ -165,51 +166,6 @@ smtp_verb_name(enum smtp_verb verb)
 		if (smtp_verbs[i].verb == verb)
 			return smtp_verbs[i].name;
 	return "UNKNOWN";
-}
-
-/*
- * RFC 3629: well-formed UTF-8 only, so no overlong forms, no surrogates
- * and nothing above U+10FFFF.  An overlong "/" or "@" is exactly what a
- * sloppy decoder on the relay's side would turn into syntax.
- */
-int
-smtp_parse_utf8_valid(const void *buf, size_t len)
-{
-	const unsigned char	*s = buf;
-	size_t			 i = 0, n, k;
-	uint32_t		 cp, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
 }
 
 /* RFC 3461 4: xchar is "!".."~" except "+" and "="; "+" takes 2 HEX. */
@@ -1351,7 +1307,7 @@ smtp_parse_command(const void *line, size_t len, int flags,
 				    "8-bit characters in command");
 			return -1;
 		}
-		if (!smtp_parse_utf8_valid(p, len)) {
+		if (!utf8_valid(p, len)) {
 			smtp_reply_set(reply, 500, "5.5.2",
 			    "malformed UTF-8 in command");
 			return -1;

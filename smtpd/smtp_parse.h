@@ -175,7 +175,6 @@ int	 smtp_parse_path(const char *s, size_t len, int flags, char *out,
 /* Syntax checks exposed for the session and the tests. */
 int	 smtp_parse_domain(const char *s, size_t len, int utf8);
 int	 smtp_parse_xtext_valid(const char *s, size_t len);
-int	 smtp_parse_utf8_valid(const void *s, size_t len);
 
 /*
  * Decode RFC 3461 xtext into out (NUL-terminated); -1 if invalid or too

@@ -8,7 +8,6 @@
  * the sandbox: the TLS certificate and key are loaded, the relay's address
  * is resolved, the descriptor limit is raised for many sessions.
  */
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netdb.h>
@@ -107,28 +106,6 @@ smtpd_relay_prejail(const struct pgpmg_conf *conf)
 	relay_conf.max_idle = SMTPD_RELAY_MAX_IDLE;
 }
 
-/* Room for every session the configuration allows. */
-static void
-smtpd_raise_fd_limit(const struct pgpmg_conf *conf)
-{
-	struct rlimit	 rl;
-	rlim_t		 want;
-
-	want = (rlim_t)(conf->smtp_max_sessions * SMTPD_FDS_PER_SESSION +
-	    SMTPD_FDS_SPARE);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
-	if (rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	if (rl.rlim_cur < want && rl.rlim_max != RLIM_INFINITY) {
-		rl.rlim_max = want;	/* we are still root */
-		rl.rlim_cur = want;
-	}
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("setrlimit RLIMIT_NOFILE %llu", (unsigned long long)want);
-}
-
 static void
 smtpd_parent_msg(struct child *c, struct imsg *imsg)
 {
@@ -183,7 +160,9 @@ main(int argc, char *argv[])
 	if (c.conf.smtp_tls)
 		sd.server_ctx = smtpd_tls_server(&c.conf);
 	smtpd_relay_prejail(&c.conf);
-	smtpd_raise_fd_limit(&c.conf);
+	/* Room for every session the configuration allows. */
+	child_raise_fd_limit(c.conf.smtp_max_sessions * SMTPD_FDS_PER_SESSION +
+	    SMTPD_FDS_SPARE);
 
 	view.chroot_dir = c.conf.chroot_dir;
 	sandbox_enter(PROC_SMTPD, &view, keep, 1, &c.sandbox);

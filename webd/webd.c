@@ -1,34 +1,25 @@
 /*
  * webd: the HTTPS console and user portal.  It runs as _pgpmg_webd with a
- * read-only view of its static files and no network of its own: the
- * parent hands it the listening socket.  Until the console lands it
- * closes each connection at once.
+ * read-only view of its web root and no network of its own: the parent
+ * hands it the listening socket, and it never calls socket().
+ *
+ * Everything that needs root or paths happens before the sandbox: the
+ * TLS certificate and key are loaded, the web root is opened (static
+ * files are opened relative to it), the descriptor limit is raised for
+ * web-max-connections.
  */
-#include <sys/socket.h>
+#include <fcntl.h>
 
-#include <errno.h>
-#include <unistd.h>
-
-#include "common/child.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
+#include "webd/webd.h"
 
-static struct event	*webd_listen_ev;
+/* Descriptors besides the connections: the parent channel, the peers,
+ * the listener, the web root, the event loop's own. */
+#define WEBD_FDS_SPARE	64
 
-static void
-webd_accept(int fd, short ev, void *arg)
-{
-	int	 s;
-
-	(void)ev; (void)arg;
-	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("accept");
-		return;
-	}
-	close(s);
-}
+struct webd	*webd;
 
 static void
 webd_parent_msg(struct child *c, struct imsg *imsg)
@@ -43,27 +34,50 @@ webd_parent_msg(struct child *c, struct imsg *imsg)
 	if (imsg_read_u32(&r, &kind) == -1 || imsg_reader_end(&r) == -1 ||
 	    kind != LISTENER_WEB || (fd = imsg_get_fd(imsg)) == -1)
 		fatalx("malformed PARENT_LISTENER_FD");
-	if (webd_listen_ev != NULL)
+	if (webd->listen_ev != NULL)
 		fatalx("listener already set");
-	if ((webd_listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
-	    webd_accept, c)) == NULL || event_add(webd_listen_ev, NULL) == -1)
+	if ((webd->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
+	    conn_accept, NULL)) == NULL || event_add(webd->listen_ev, NULL) == -1)
 		fatalx("listener event");
+	log_debug("listening");
 }
 
 static const struct child_ops webd_ops = {
 	.parent_msg = webd_parent_msg,
 };
 
+/* The web root, pinned: a later rename of its path changes nothing. */
+static int
+webd_open_root(const char *path)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("web-root %s", path);
+	return fd;
+}
+
 int
 main(int argc, char *argv[])
 {
+	static struct webd	 wd;
 	struct child		 c;
 	struct sandbox_view	 view = { 0 };
-	const int		 keep[] = { PROC_PARENT_FD };
+	int			 keep[2];
 
 	child_boot(&c, PROC_WEBD, argc, argv);
+	webd = &wd;
+	wd.child = &c;
+	wd.conf = &c.conf;
+	TAILQ_INIT(&wd.conns);
+	wd.tls = webd_tls_context(&c.conf);
+	wd.root_fd = webd_open_root(c.conf.web_root);
+	child_raise_fd_limit(c.conf.web_max_connections + WEBD_FDS_SPARE);
+
+	keep[0] = PROC_PARENT_FD;
+	keep[1] = wd.root_fd;
 	view.ro[0] = c.conf.web_root;
-	sandbox_enter(PROC_WEBD, &view, keep, 1, &c.sandbox);
+	sandbox_enter(PROC_WEBD, &view, keep, 2, &c.sandbox);
 	child_run(&c, &webd_ops);
 	fatalx("exited event loop");
 }

@@ -179,7 +179,7 @@ fuzz_line(const uint8_t *line, size_t len, int flags, unsigned int offers,
 	int			 n;
 
 	/* Building blocks on the raw line. */
-	(void)smtp_parse_utf8_valid(line, len);
+	(void)utf8_valid(line, len);
 	(void)smtp_parse_xtext_valid((const char *)line, len);
 	(void)smtp_parse_domain((const char *)line, len, flags & 1);
 	(void)smtp_parse_xforward_offer((const char *)line, len);

@@ -58,10 +58,11 @@ log-level debug
 smtp-tls ${SMTP_TLS:-no}
 ${EXTRA_CONF:-}
 CONF
-	if [ "${SMTP_TLS:-no}" = yes ]; then
-		"$REPO/scripts/mkcert.sh" "$ENV_DIR/tls" >/dev/null 2>&1 ||
-		    echo "# mkcert failed"
-	fi
+	# webd speaks HTTPS only, so every appliance needs the pair (smtpd
+	# uses it only with SMTP_TLS=yes); and webd's own files.
+	"$REPO/scripts/mkcert.sh" "$ENV_DIR/tls" >/dev/null 2>&1 ||
+	    echo "# mkcert failed"
+	cp -R "$REPO/webd/www/." "$ENV_DIR/www/"
 }
 
 # start_db: the suite's own PostgreSQL cluster, migrated, once per

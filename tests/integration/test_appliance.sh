@@ -45,11 +45,16 @@ for p in smtpd cryptod#0 cryptod#1 keyd policyd webd; do
 done
 # fork+exec left each child nothing but its channels, /dev/null and the
 # event loop's own descriptors: no file, no directory, no stray socket of
-# the parent's (the listeners go only to smtpd and webd).
+# the parent's (the listeners go only to smtpd and webd).  webd alone
+# holds one directory, its web root, which it opens files relative to.
 for p in smtpd cryptod#0 keyd policyd webd; do
 	pid=$(awk -v n="$p" '$1 == n { print $2 }' <<<"$status")
 	files=$(for fd in /proc/"$pid"/fd/*; do readlink "$fd"; done |
 	    grep -vE '^(socket:|pipe:|anon_inode:|/dev/null$)' | tr '\n' ' ')
+	if [ "$p" = webd ]; then
+		check "webd holds its web root open, once" [ "$files" = "$ENV_DIR/www " ]
+		files=${files#"$ENV_DIR/www "}
+	fi
 	check "$p holds no file or directory open (${files:-none})" [ -z "$files" ]
 done
 check "pgpmgd's control socket did not leak into smtpd" bash -c \

@@ -929,10 +929,10 @@ static int
 webd_work(struct sbt_ctx *ctx)
 {
 	struct gen_work	*g = ctx->arg;
-	char		 path[PATH_MAX], buf[WORK_LINE];
+	char		 buf[WORK_LINE];
 	SSL		*ssl;
 	ssize_t		 len;
-	int		 c, fd, n, got = 0;
+	int		 c, dfd, fd, n, got = 0;
 
 	if (work_wait(g->listen_fd, POLLIN) == -1 ||
 	    (c = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
@@ -946,10 +946,13 @@ webd_work(struct sbt_ctx *ctx)
 			return SBT_WORK_FAILED + 2;
 		got += n;
 	}
-	/* a file of its web root, opened after the sandbox */
-	snprintf(path, sizeof(path), "%s/index.html", g->webroot);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* a file of its web root, opened after the sandbox as webd does:
+	 * relative to the root's O_PATH descriptor, links not followed */
+	if ((dfd = open(g->webroot, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (fd = openat(dfd, "index.html", O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1)
 		return SBT_ERRNO_BASE + errno;
+	close(dfd);
 	if ((len = read(fd, buf, sizeof(buf))) <= 0)
 		return SBT_WORK_FAILED + 3;
 	close(fd);

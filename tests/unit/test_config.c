@@ -902,6 +902,46 @@ Test(config, smtpd_key_errors)
 	    "pgpmg.conf:2: smtp-max-errors: already set on line 1");
 }
 
+Test(config, webd_keys)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.web_max_connections, 256);
+	cr_expect_eq(conf.web_max_requests, 100);
+	cr_expect_eq(conf.web_head_timeout, 10);
+	cr_expect_eq(conf.web_body_timeout, 30);
+	cr_expect_eq(conf.web_idle_timeout, 60);
+	conf_free(&conf);
+
+	cr_assert_eq(parse("web-max-connections 4096\n"
+	    "web-max-requests 1\n"
+	    "web-head-timeout 300\n"
+	    "web-body-timeout 1\n"
+	    "web-idle-timeout 3600\n", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.web_max_connections, 4096);
+	cr_expect_eq(conf.web_max_requests, 1);
+	cr_expect_eq(conf.web_head_timeout, 300);
+	cr_expect_eq(conf.web_body_timeout, 1);
+	cr_expect_eq(conf.web_idle_timeout, 3600);
+	conf_free(&conf);
+
+	expect_error("web-max-connections 4097\n",
+	    "pgpmg.conf:1: web-max-connections: 4097 out of range 1..4096");
+	expect_error("web-max-connections 0\n",
+	    "pgpmg.conf:1: web-max-connections: 0 out of range 1..4096");
+	expect_error("web-max-requests 10001\n",
+	    "pgpmg.conf:1: web-max-requests: 10001 out of range 1..10000");
+	expect_error("web-head-timeout 301\n",
+	    "pgpmg.conf:1: web-head-timeout: 301 out of range 1..300");
+	expect_error("web-body-timeout 0\n",
+	    "pgpmg.conf:1: web-body-timeout: 0 out of range 1..600");
+	expect_error("web-idle-timeout 1m\n",
+	    "pgpmg.conf:1: web-idle-timeout: \"1m\" is not a number");
+	expect_error("web-head-timeout 5\nweb-head-timeout 6\n",
+	    "pgpmg.conf:2: web-head-timeout: already set on line 1");
+}
+
 Test(config, database_keys)
 {
 	struct pgpmg_conf	conf;

@@ -298,23 +298,23 @@ Test(cmd, malformed_utf8)
 
 Test(utf8, validator)
 {
-	cr_assert(smtp_parse_utf8_valid("", 0));
-	cr_assert(smtp_parse_utf8_valid("ascii", 5));
-	cr_assert(smtp_parse_utf8_valid("\xc2\x80", 2));
-	cr_assert(smtp_parse_utf8_valid("\xdf\xbf", 2));
-	cr_assert(smtp_parse_utf8_valid("\xe0\xa0\x80", 3));
-	cr_assert(smtp_parse_utf8_valid("\xef\xbf\xbf", 3));
-	cr_assert(smtp_parse_utf8_valid("\xf0\x90\x80\x80", 4));
-	cr_assert(smtp_parse_utf8_valid("\xf4\x8f\xbf\xbf", 4));
-	cr_assert(!smtp_parse_utf8_valid("\xc1\xbf", 2));
-	cr_assert(!smtp_parse_utf8_valid("\xe0\x9f\xbf", 3));
-	cr_assert(!smtp_parse_utf8_valid("\xf0\x8f\xbf\xbf", 4));
-	cr_assert(!smtp_parse_utf8_valid("\xed\xbf\xbf", 3));
-	cr_assert(!smtp_parse_utf8_valid("\xf4\x90\x80\x80", 4));
-	cr_assert(!smtp_parse_utf8_valid("\xc2", 1));
-	cr_assert(!smtp_parse_utf8_valid("\xc2\x41", 2));
+	cr_assert(utf8_valid("", 0));
+	cr_assert(utf8_valid("ascii", 5));
+	cr_assert(utf8_valid("\xc2\x80", 2));
+	cr_assert(utf8_valid("\xdf\xbf", 2));
+	cr_assert(utf8_valid("\xe0\xa0\x80", 3));
+	cr_assert(utf8_valid("\xef\xbf\xbf", 3));
+	cr_assert(utf8_valid("\xf0\x90\x80\x80", 4));
+	cr_assert(utf8_valid("\xf4\x8f\xbf\xbf", 4));
+	cr_assert(!utf8_valid("\xc1\xbf", 2));
+	cr_assert(!utf8_valid("\xe0\x9f\xbf", 3));
+	cr_assert(!utf8_valid("\xf0\x8f\xbf\xbf", 4));
+	cr_assert(!utf8_valid("\xed\xbf\xbf", 3));
+	cr_assert(!utf8_valid("\xf4\x90\x80\x80", 4));
+	cr_assert(!utf8_valid("\xc2", 1));
+	cr_assert(!utf8_valid("\xc2\x41", 2));
 	/* The length bounds the check, not a NUL. */
-	cr_assert(!smtp_parse_utf8_valid("\xe2\x82\xac", 2));
+	cr_assert(!utf8_valid("\xe2\x82\xac", 2));
 }
 
 /* ---------------------------------------------------------------- HELO */
