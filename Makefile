@@ -110,14 +110,16 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 # Stand-in children for the integration tests (never installed): a
 # protocol offender, a cryptod that splits every job into groups, the
 # real cryptod built with PGPMG_TEST_POISON, which dies on a marked
-# message, and a cryptod that plays plan scripts to policyd.
+# message, a cryptod that plays plan scripts to policyd, and a webd that
+# plays console scripts.
 TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/split_cryptod \
 	$(B)/tests/integration/poison_cryptod \
 	$(B)/tests/integration/plan_cryptod \
 	$(B)/tests/integration/dbstatus \
 	$(B)/tests/integration/ctladmin \
-	$(B)/tests/integration/sealopen
+	$(B)/tests/integration/sealopen \
+	$(B)/tests/integration/auth_webd
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -126,6 +128,10 @@ $(B)/tests/integration/split_cryptod: tests/integration/split_cryptod.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 # A cryptod that plays plan scripts to policyd (test_policy_plan.sh).
 $(B)/tests/integration/plan_cryptod: tests/integration/plan_cryptod.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
+# A webd that plays console scripts to policyd (test_console_auth.sh).
+$(B)/tests/integration/auth_webd: tests/integration/auth_webd.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 # A control-socket client for policyd's database status (test_policyd_db.sh).
@@ -160,7 +166,9 @@ $(BA)/tests/unit/%: tests/unit/%.c $(BA)/libpgpmg.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(call pc_cflags,$(TEST_PC)) -MMD -MP $(ASAN_LDFLAGS) -o $@ $< $(BA)/libpgpmg.a $(call pc_libs,$(TEST_PC))
 
-$(SANDBOX_BIN): $(SANDBOX_TEST_SRC) $(SBLIB) $(LIB)
+# The suite runs policyd's password thread (policyd/verifier.c) inside
+# policyd's sandbox.
+$(SANDBOX_BIN): $(SANDBOX_TEST_SRC) policyd/verifier.c $(SBLIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(TEST_PC)) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PC))
 

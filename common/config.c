@@ -511,6 +511,23 @@ static const struct conf_num conf_nums[] = {
 	/* How long notices are kept, read or not: a quarter is enough to
 	 * look back on, ten years is beyond any reason to. */
 	CONF_NUM("notice-retention", notice_retention, 1, 3650, 90),
+	/* The console's sessions: unused for half an hour, or twelve hours
+	 * after the login whatever the use, a session ends (OWASP's advice
+	 * for an application of this worth: minutes idle, hours in all).  A
+	 * day idle and a week in all are as long as a session of an
+	 * administrator's console should ever live; a second is only for
+	 * tests, and refuses nothing it should not. */
+	CONF_NUM("console-idle-timeout", console_idle_timeout, 1, 86400,
+	    1800),
+	CONF_NUM("console-session-lifetime", console_session_lifetime, 1,
+	    7 * 86400, 12 * 3600),
+	/* How long an account (or a client address) is locked after 20
+	 * failed logins in a row (policyd/lockout.h): an hour turns a
+	 * guessing attack into 24 guesses a day; a minute at least, since
+	 * less is no lock; a week at most, since a longer lock is a denial
+	 * of service an attacker can keep up for free (`user passwd`
+	 * unlocks sooner). */
+	CONF_NUM("console-lockout", console_lockout, 60, 7 * 86400, 3600),
 	/* Two years, as gpg proposes; policyd warns 30 days ahead. */
 	CONF_NUM("key-lifetime", key_lifetime, 1, 36500, 730),
 	/* Any one output of cryptod (a decrypted message, a decoded part):
@@ -716,6 +733,11 @@ static const struct conf_key conf_keys[] = {
 	{ "housekeeping-interval", NULL, 1, 1, conf_parse_number, "SECONDS",
 	    0 },
 	{ "notice-retention", NULL, 1, 1, conf_parse_number, "DAYS", 0 },
+	{ "console-idle-timeout", NULL, 1, 1, conf_parse_number, "SECONDS",
+	    0 },
+	{ "console-session-lifetime", NULL, 1, 1, conf_parse_number,
+	    "SECONDS", 0 },
+	{ "console-lockout", NULL, 1, 1, conf_parse_number, "SECONDS", 0 },
 	{ "chroot", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "keyd-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },
 	{ "cryptod-home", NULL,	1, 1, conf_parse_pathkey, "PATH", 0 },

@@ -41,6 +41,10 @@ struct pgpmg_conf {
 	uint64_t		 database_timeout;	/* seconds: connect, query */
 	uint64_t		 housekeeping_interval;	/* seconds */
 	uint64_t		 notice_retention;	/* days */
+	/* policyd: the console's sessions and lockout (policyd/login.c) */
+	uint64_t		 console_idle_timeout;	/* seconds */
+	uint64_t		 console_session_lifetime;	/* seconds */
+	uint64_t		 console_lockout;	/* seconds */
 	char			*chroot_dir;	/* empty, root-owned */
 	char			*keyd_home;
 	char			*cryptod_home;	/* worker N uses <home>/N */

@@ -139,6 +139,38 @@ enum imsg_type {
 				   arg, string passphrase; fd: input */
 	IMSG_POLICYD_KEY_REPLY,	/* as IMSG_KEYD_KEY_REPLY */
 
+	/*
+	 * webd <-> policyd: the console's logins and sessions (policyd/
+	 * console.c, login.c).  webd numbers its requests (never 0); policyd
+	 * answers each exactly once, not necessarily in the order asked (a
+	 * login waits for its password check, a session lookup does not).
+	 * Every string is bounded below (CONSOLE_*_MAX): webd refuses longer
+	 * input itself, and a longer field is a protocol violation, fatal to
+	 * policyd.  A session id that is not 64 lower-case hex digits (a
+	 * cookie is the browser's to send) is no violation: it names no
+	 * session.  Passwords are wiped by policyd once checked.
+	 */
+	IMSG_WEBD_LOGIN,	/* u32 request, string address, string
+				   password, string client (the TCP peer as
+				   text) */
+	IMSG_POLICYD_LOGIN,	/* u32 request, u32 LOGIN_*, u32 seconds to
+				   wait (LOGIN_LOCKED; else 0), string session
+				   id (LOGIN_OK; else ""), string role, string
+				   address as stored (LOGIN_OK; else "") */
+	IMSG_WEBD_SESSION,	/* u32 request, string session id, string
+				   client */
+	IMSG_POLICYD_SESSION,	/* u32 request, u32 SESSION_*, u64 user id,
+				   string address, string role, string display
+				   name, string CSRF token (SESSION_OK; else 0
+				   and "") */
+	IMSG_WEBD_LOGOUT,	/* u32 request, string session id */
+	IMSG_POLICYD_LOGOUT,	/* u32 request, u32 LOGOUT_* */
+	IMSG_WEBD_REAUTH,	/* u32 request, string session id, string
+				   password: the session's user again, before
+				   an operation that asks for it */
+	IMSG_POLICYD_REAUTH,	/* u32 request, u32 REAUTH_*, u32 seconds to
+				   wait (REAUTH_LOCKED; else 0) */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -271,6 +303,56 @@ enum key_error {
 	KEY_E_UNAVAILABLE,	/* the database is down: no change now */
 };
 #define KEY_E_MAX	KEY_E_UNAVAILABLE
+
+/*
+ * The console's authentication (IMSG_WEBD_*, IMSG_POLICYD_LOGIN ..
+ * IMSG_POLICYD_REAUTH).  The bounds are the fields' longest values: an
+ * address as users.address takes it (common/userdef.h), a password as
+ * common/passhash.h takes it, a client address as text (an IPv6 address
+ * with a zone and a port is below 64).  Answers say 0 for a refusal, so
+ * that a zeroed answer never lets anybody in.
+ */
+#define CONSOLE_ADDRESS_MAX	320
+#define CONSOLE_PASSWORD_MAX	1024
+#define CONSOLE_CLIENT_MAX	64
+/* A session id and a CSRF token: 32 bytes in lower-case hex. */
+#define CONSOLE_TOKEN_LEN	64
+/* The answers' strings: a role's name, a display name (200 characters
+ * of up to 4 bytes). */
+#define CONSOLE_ROLE_MAX	16
+#define CONSOLE_NAME_MAX	800
+enum login_status {
+	LOGIN_DENIED = 0,	/* the same for an unknown address, a wrong
+				   password, no portal login, role none: the
+				   reason is in the audit log only */
+	LOGIN_OK,		/* the session id, the role and the address */
+	LOGIN_LOCKED,		/* too many failures: try again after the
+				   seconds given (the password was not
+				   checked, or was wrong and started the lock) */
+	LOGIN_BUSY,		/* too many logins at once: try again */
+	LOGIN_UNAVAILABLE,	/* the database (or the console's key) is
+				   unavailable: nothing was checked */
+};
+enum session_status {
+	SESSION_NONE = 0,	/* unknown, expired, logged out, or its user
+				   may no longer log in */
+	SESSION_OK,
+	SESSION_UNAVAILABLE,	/* the database or the console's key is
+				   unavailable: not known either way */
+};
+enum logout_status {
+	LOGOUT_NONE = 0,	/* no session ended (none such, or the
+				   database unavailable: it then expires) */
+	LOGOUT_DONE,		/* the session was ended (and audited) */
+};
+enum reauth_status {
+	REAUTH_DENIED = 0,	/* a wrong password */
+	REAUTH_OK,
+	REAUTH_LOCKED,		/* as LOGIN_LOCKED */
+	REAUTH_NONE,		/* no such session (as SESSION_NONE) */
+	REAUTH_BUSY,
+	REAUTH_UNAVAILABLE,
+};
 
 enum keyring_kind {
 	KEYRING_PUBLIC = 1,	/* every public key, binary OpenPGP */

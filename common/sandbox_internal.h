@@ -79,6 +79,15 @@ struct sandbox_profile {
 	 * pinentry (PR_CAPBSET_READ, PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS,
 	 * PR_CAP_AMBIENT_IS_SET). */
 	int			 agent_supervisor;
+	/* May start threads, and only threads: clone() with exactly the
+	 * flags that make a thread of this process (CLONE_THREAD and what it
+	 * needs), never a new process or a namespace; and the calls a new
+	 * thread makes in glibc (its robust futex list, its rseq area).
+	 * policyd checks passwords on a thread of its own (policyd/
+	 * verifier.c).  A thread inherits this filter, the Landlock domain
+	 * and the rest: threads must only be started after sandbox_enter(),
+	 * which refuses to run with more than one. */
+	int			 threads;
 	int			 families[SANDBOX_MAX_FAMILIES];
 	/* socket(AF_UNIX) fails with EACCES instead of killing, when
 	 * AF_UNIX is not in families: glibc's NSS asks nscd that way. */

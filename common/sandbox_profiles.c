@@ -9,7 +9,8 @@
  * "work" tests) under the SANDBOX_DEBUG build, which names every call the
  * filter would have killed.  Calls that are only safe with some arguments
  * (socket, mmap, mprotect, openat, ioctl, clone, tgkill) are not in these
- * groups: sandbox_seccomp.c adds them with their argument checks.
+ * groups: sandbox_seccomp.c adds them with their argument checks, and the
+ * two calls of a new thread with the profile's threads flag.
  */
 #include <sys/socket.h>
 
@@ -170,6 +171,7 @@ static const struct sandbox_profile profiles[PROC_MAX] = {
 		.open = SANDBOX_OPEN_REFUSE,
 		.exec = 0,
 		.families = { AF_UNIX },	/* PostgreSQL's socket */
+		.threads = 1,		/* the password checks' thread */
 		.groups = { &grp_base, &grp_event, &grp_connect },
 	},
 	[PROC_WEBD] = {

@@ -5,11 +5,12 @@
  * syscall groups allowed outright, then the calls that are only allowed
  * with certain arguments (socket() families, mmap/mprotect without
  * PROT_EXEC, read-only or refused openat(), two ioctls, clone() without
- * namespace flags).  Everything else kills the whole process with SIGSYS;
- * libseccomp adds the architecture check that keeps a 32-bit or x32 call
- * from slipping past the table.  A SANDBOX_DEBUG build traps instead: the
- * handler names the call on stderr and makes it fail with ENOSYS, so that
- * one run shows every call a new code path needs.
+ * namespace flags, or with exactly a thread's flags).  Everything else
+ * kills the whole process with SIGSYS; libseccomp adds the architecture
+ * check that keeps a 32-bit or x32 call from slipping past the table.  A
+ * SANDBOX_DEBUG build traps instead: the handler names the call on stderr
+ * and makes it fail with ENOSYS, so that one run shows every call a new
+ * code path needs.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -43,6 +44,24 @@
 #define SB_CLONE_NS_FLAGS	(CLONE_NEWNS | CLONE_NEWCGROUP | \
 	CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
 	CLONE_NEWNET)
+
+/*
+ * The clone() of glibc's pthread_create(): a thread shares the memory,
+ * the files, the filesystem context, the signal handlers and the SysV
+ * semaphore undo list of its process, and is one of its threads.  The
+ * TLS and thread id flags that come with it make no process either.
+ */
+#define SB_CLONE_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES | \
+	CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+/*
+ * What a thread's clone() must not have, beside the flags above, which it
+ * must have all of: a namespace; an exit signal (the low byte: a thread
+ * has none); and the flags that make the new task a child of someone
+ * else, stop the caller (vfork), hand out a pidfd or let a tracer in.
+ */
+#define SB_CLONE_THREAD_MASK	(SB_CLONE_THREAD_FLAGS | SB_CLONE_NS_FLAGS | \
+	CSIGNAL | CLONE_VFORK | CLONE_PARENT | CLONE_PTRACE | \
+	CLONE_UNTRACED | CLONE_PIDFD)
 
 static void
 sc_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned int nargs,
@@ -264,6 +283,19 @@ sandbox_seccomp_apply(const struct sandbox_profile *prof)
 		/* abort() signals itself; nobody else. */
 		sc_allow1(ctx, SCMP_SYS(tgkill),
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	}
+	/*
+	 * Threads, where the profile asks for them: exactly a thread's
+	 * flags, checked with a mask, so that neither fork() nor a clone()
+	 * sharing memory without being a thread nor any namespace passes;
+	 * and what a new thread of glibc asks for first.
+	 */
+	if (prof->threads) {
+		sc_allow1(ctx, SCMP_SYS(clone),
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, SB_CLONE_THREAD_MASK,
+		    SB_CLONE_THREAD_FLAGS));
+		sc_allow(ctx, SCMP_SYS(set_robust_list));
+		sc_allow(ctx, SCMP_SYS(rseq));
 	}
 	/* glibc tries clone3 first for threads and falls back to clone,
 	 * whose flags, unlike clone3's, a filter can see. */

@@ -1,7 +1,7 @@
 /*
  * housekeeping: policyd's scheduled jobs, on two timers of its loop: one
  * every housekeeping-interval seconds, and one armed by the connection
- * coming up; see housekeeping.h.  A run sends the three statements at
+ * coming up; see housekeeping.h.  A run sends its four statements at
  * once; db.c runs them one after the other, and each answer is counted
  * off, so that the next tick knows whether the run is still going.
  */
@@ -21,12 +21,13 @@ struct hk_job {
 	int		 failing;	/* a failure was logged */
 };
 
-enum { HK_EXPIRING = 0, HK_EXPIRED, HK_PURGE, HK_NJOBS };
+enum { HK_EXPIRING = 0, HK_EXPIRED, HK_PURGE, HK_SESSIONS, HK_NJOBS };
 
 static struct hk_job	 hk_jobs[HK_NJOBS] = {
 	{ "adding key-expiring notices", 0 },
 	{ "adding key-expired notices", 0 },
 	{ "purging old notices", 0 },
+	{ "purging expired console sessions", 0 },
 };
 
 static struct {
@@ -68,7 +69,12 @@ hk_answered(const struct db_result *r, void *arg)
 	rows = strtoll(PQcmdTuples((PGresult *)r->res), NULL, 10);
 	if (rows <= 0)
 		return;
-	if (j == &hk_jobs[HK_PURGE])
+	if (j == &hk_jobs[HK_SESSIONS])
+		log_info("housekeeping: %lld expired console session%s "
+		    "purged%s", rows, rows == 1 ? "" : "s",
+		    rows >= HOUSEKEEPING_PURGE_BATCH ? " (as many as one run "
+		    "purges; the next runs purge the rest)" : "");
+	else if (j == &hk_jobs[HK_PURGE])
 		log_info("housekeeping: %lld notice%s older than %" PRIu64
 		    " days purged%s", rows, rows == 1 ? "" : "s",
 		    hk.c->conf.notice_retention,
@@ -83,8 +89,9 @@ hk_answered(const struct db_result *r, void *arg)
 static void
 hk_run(const char *why)
 {
-	const char	*v[2];
+	const char	*v[3];
 	char		 days[16], retention[24], batch[16];
+	char		 idle[24], lifetime[24];
 
 	/* No queue of jobs for later: the next tick after the connection
 	 * is back, or the run after it came up, does them. */
@@ -110,6 +117,15 @@ hk_run(const char *why)
 	v[1] = batch;
 	db_query(STMT_NOTICES_PURGE, 2, v, NULL, NULL, hk_answered,
 	    &hk_jobs[HK_PURGE]);
+	snprintf(idle, sizeof(idle), "%" PRIu64,
+	    hk.c->conf.console_idle_timeout);
+	snprintf(lifetime, sizeof(lifetime), "%" PRIu64,
+	    hk.c->conf.console_session_lifetime);
+	v[0] = idle;
+	v[1] = lifetime;
+	v[2] = batch;
+	db_query(STMT_SESSIONS_PURGE, 3, v, NULL, NULL, hk_answered,
+	    &hk_jobs[HK_SESSIONS]);
 }
 
 static void

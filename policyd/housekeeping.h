@@ -9,7 +9,10 @@
  *     and, for an internal key, to its owner;
  *   - a key-expired notice likewise for every key that expired within the
  *     last HOUSEKEEPING_WARN_DAYS;
- *   - the purge of notices older than notice-retention days.
+ *   - the purge of notices older than notice-retention days;
+ *   - the purge of console sessions no longer live: unused for
+ *     console-idle-timeout, or made console-session-lifetime ago (a
+ *     session is refused from that moment on; the purge only tidies).
  *
  * Each job is one statement (statements.c).  A notice's ref is the key's
  * fingerprint and its expiry in seconds since 1970 ("FPR@1767225600"),
@@ -36,7 +39,7 @@
  * policy load (mail waits for it) and the statistics held back while the
  * database was down go first. */
 #define HOUSEKEEPING_AFTER_UP_MS	2000
-/* Notices deleted by one purge at most, so that the statement stays far
+/* Notices (and sessions) deleted by one purge at most, so that the statement stays far
  * below database-timeout even after a long time without one; a backlog
  * larger than this is worked off a batch per run. */
 #define HOUSEKEEPING_PURGE_BATCH	10000

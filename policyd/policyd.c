@@ -19,7 +19,9 @@
  * (housekeeping.c).  It alone holds the column key (policyd-key-file,
  * read as root before the sandbox): the secrets in pgpmg.secrets are
  * sealed and opened here (secrets.c), and re-sealed after the key is
- * rotated (sealrotate.c).
+ * rotated (sealrotate.c).  And the console's logins and sessions, for
+ * webd (console.c, console_login.c): the passwords are checked on a
+ * thread of its own (verifier.c), the one thread besides the loop.
  */
 #include <string.h>
 
@@ -27,6 +29,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "policyd/admin.h"
+#include "policyd/console.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
 #include "policyd/housekeeping.h"
@@ -37,6 +40,7 @@
 #include "policyd/sealrotate.h"
 #include "policyd/secrets.h"
 #include "policyd/statements.h"
+#include "policyd/verifier.h"
 
 /* The conninfo rewritten for the jail; db.c keeps pointing at it. */
 static struct db_conninfo	 policyd_ci;
@@ -50,6 +54,8 @@ policyd_started(struct child *c)
 	housekeeping_init(c);
 	secrets_init(c);
 	sealrotate_init(c);
+	console_init(c);
+	verifier_init(c->base);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
 }
@@ -67,6 +73,12 @@ policyd_peer_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 		break;
 	case IMSG_KEYD_KEY_REPLY:
 		keyops_keyd_reply(c, imsg);
+		break;
+	case IMSG_WEBD_LOGIN:
+	case IMSG_WEBD_SESSION:
+	case IMSG_WEBD_LOGOUT:
+	case IMSG_WEBD_REAUTH:
+		console_msg(c, p, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from %s", imsg_type_name(imsg->hdr.type),
@@ -126,6 +138,8 @@ main(int argc, char *argv[])
 	/* The column key is root's file: read now or never.  Without it no
 	 * sealed value opens, so policyd does not start. */
 	secrets_prepare(c.conf.policyd_key_file);
+	/* The password checks' slots, locked likewise. */
+	verifier_prepare();
 	view.chroot_dir = policyd_ci.sockdir;
 	sandbox_enter(PROC_POLICYD, &view, keep, 1, &c.sandbox);
 	child_run(&c, &policyd_ops);

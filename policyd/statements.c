@@ -61,6 +61,28 @@
 	"ON CONFLICT (kind, recipient, ref) WHERE ref IS NOT NULL DO NOTHING"
 #define KEY_WINDOW	"pg_catalog.make_interval(days => $1::integer)"
 
+/*
+ * The console (console.c, console_login.c).  A live session: its user may
+ * log in, it was used within the idle timeout and made within the
+ * lifetime ($I and $L: seconds), all by the database's clock, the same
+ * for every gateway.
+ */
+#define SESSION_LIVE(i, l) \
+	"u.portal_login AND u.role <> 'none' " \
+	"AND s.last_seen > pg_catalog.now() - " \
+	"pg_catalog.make_interval(secs => " i "::integer) " \
+	"AND s.created_at > pg_catalog.now() - " \
+	"pg_catalog.make_interval(secs => " l "::integer) "
+/* Seconds left of an account's lock, 0 when it has none. */
+#define LOCK_LEFT(t) \
+	"COALESCE(GREATEST(0, pg_catalog.ceil(pg_catalog.extract('epoch', " \
+	t ".locked_until - pg_catalog.now())))::bigint, 0)"
+/* Who logged in (or out), for the audit log: "admin:ADDRESS" or
+ * "user:ADDRESS". */
+#define CONSOLE_ACTOR(t) \
+	"CASE WHEN " t ".role = 'admin' THEN 'admin:' ELSE 'user:' END || " \
+	t ".address"
+
 const struct db_statement policyd_statements[] = {
 	{ STMT_HEALTH, "SELECT pg_catalog.version()", 0 },
 
@@ -421,6 +443,157 @@ const struct db_statement policyd_statements[] = {
 	    "pg_catalog.json_build_object('before', " USER_JSON("del")
 	    ", 'after', NULL)::text FROM del RETURNING id) "
 	    "SELECT del.address, aud.id FROM del, aud", 2 },
+	/*
+	 * The console.  $1 the address as typed: the one account it names
+	 * whatever its case, with its lock's seconds left.
+	 */
+	{ STMT_CONSOLE_USER,
+	    "SELECT u.id, u.address, u.role, u.portal_login, u.password_hash, "
+	    "u.failed_logins, " LOCK_LEFT("u") " FROM pgpmg.users u "
+	    "WHERE pg_catalog.lower(u.address) = pg_catalog.lower($1)", 1 },
+	/*
+	 * A good login: $1 the user's id, $2 the hash the password was
+	 * checked against, $3 the SHA-256 of the new session id (hex), $4
+	 * the client, $5 CONSOLE_SESSIONS_PER_USER.  Only while the account
+	 * may still log in with that very hash (it may have changed during
+	 * the check): then the count is cleared, the session made (the
+	 * oldest beyond $5 ended) and the login audited, all or nothing.
+	 * The audit row names the session by the first 16 digits of its
+	 * hash, as the logout's does.
+	 */
+	{ STMT_CONSOLE_LOGIN_OK,
+	    "WITH u AS (UPDATE pgpmg.users SET failed_logins = 0, "
+	    "locked_until = NULL, last_login = pg_catalog.now() "
+	    "WHERE id = $1::bigint AND password_hash = $2 AND portal_login "
+	    "AND role <> 'none' RETURNING id, address, role), "
+	    "old AS (DELETE FROM pgpmg.sessions WHERE id_hash IN (SELECT "
+	    "s.id_hash FROM pgpmg.sessions s, u WHERE s.user_id = u.id "
+	    "ORDER BY s.last_seen DESC, s.created_at DESC "
+	    "OFFSET $5::bigint - 1) RETURNING id_hash), "
+	    "ses AS (INSERT INTO pgpmg.sessions (id_hash, user_id, client, "
+	    "last_client) SELECT pg_catalog.decode($3, 'hex'), u.id, $4, $4 "
+	    "FROM u RETURNING id_hash), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT " CONSOLE_ACTOR("u") ", 'login', u.address, "
+	    "pg_catalog.json_build_object('client', $4::text, 'session', "
+	    "pg_catalog.left($3::text, 16))::text FROM u, ses RETURNING id) "
+	    "SELECT u.address, u.role, aud.id, (SELECT pg_catalog.count(*) "
+	    "FROM old) FROM u, aud", 5 },
+	/*
+	 * A failed check of an account's password: $1 its id, $2 the
+	 * client, $3 the reason, $4 the lock's seconds by the count of
+	 * failures (lockout_sql_table(): the n-th element for the n-th
+	 * failure, the last for every one beyond), $5 whether it was a
+	 * reauth, $6 LOCKOUT_HARD.  The count goes up by one under the
+	 * row's lock, so two gateways counting at once lose nothing; a
+	 * lock only ever grows.  One audit row, and a lockout row besides
+	 * from LOCKOUT_HARD failures on; both in one INSERT, which the
+	 * chain's trigger links one after the other.
+	 */
+	{ STMT_CONSOLE_LOGIN_FAILED,
+	    "WITH o AS (SELECT id, failed_logins FROM pgpmg.users "
+	    "WHERE id = $1::bigint FOR UPDATE), "
+	    "l AS (SELECT o.id, o.failed_logins + 1 AS n, ($4::integer[])["
+	    "LEAST(o.failed_logins + 1, pg_catalog.array_length("
+	    "$4::integer[], 1))] AS secs FROM o), "
+	    "u AS (UPDATE pgpmg.users AS x SET failed_logins = l.n, "
+	    "last_failure = pg_catalog.now(), locked_until = CASE "
+	    "WHEN l.secs > 0 THEN GREATEST(x.locked_until, pg_catalog.now() + "
+	    "pg_catalog.make_interval(secs => l.secs)) ELSE x.locked_until "
+	    "END FROM l WHERE x.id = l.id "
+	    "RETURNING x.address, l.n, l.secs), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT 'console', r.kind, u.address, r.details FROM u "
+	    "CROSS JOIN LATERAL (VALUES ('login-failed', "
+	    "pg_catalog.json_build_object('client', $2::text, 'reason', "
+	    "$3::text, 'failed-logins', u.n, 'locked-for', u.secs, 'reauth', "
+	    "$5::boolean)::text), (CASE WHEN u.n >= $6::integer THEN 'lockout' "
+	    "END, pg_catalog.json_build_object('client', $2::text, "
+	    "'failed-logins', u.n, 'seconds', u.secs)::text)) AS r(kind, "
+	    "details) WHERE r.kind IS NOT NULL RETURNING kind) "
+	    "SELECT u.n, u.secs, (SELECT pg_catalog.count(*) FROM aud "
+	    "WHERE kind = 'lockout'), (SELECT pg_catalog.count(*) FROM aud) "
+	    "FROM u", 6 },
+	/*
+	 * A failed attempt that changes no account: an address that is no
+	 * account, or an attempt refused unchecked while locked.  $1 the
+	 * address (as stored, or as typed made printable), $2 the client,
+	 * $3 the reason, $4 the count of failures (NULL: not counted here),
+	 * $5 the lock's seconds, $6 whether it was a reauth, $7 whether this
+	 * failure locked an unknown address for console-lockout (a lockout
+	 * row besides).
+	 */
+	{ STMT_CONSOLE_AUDIT_FAILED,
+	    "INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT 'console', r.kind, $1, r.details FROM (VALUES "
+	    "('login-failed', pg_catalog.json_build_object('client', $2::text, "
+	    "'reason', $3::text, 'failed-logins', $4::integer, 'locked-for', "
+	    "$5::integer, 'reauth', $6::boolean)::text), (CASE WHEN "
+	    "$7::boolean THEN 'lockout' END, pg_catalog.json_build_object("
+	    "'client', $2::text, 'failed-logins', $4::integer, 'seconds', "
+	    "$5::integer, 'known', false)::text)) AS r(kind, details) "
+	    "WHERE r.kind IS NOT NULL RETURNING kind", 7 },
+	/*
+	 * A session by the SHA-256 of its id ($1, hex), if live ($2 idle,
+	 * $3 lifetime); its last_seen and last_client ($4) written when
+	 * older than $5 seconds.
+	 */
+	{ STMT_CONSOLE_SESSION,
+	    "WITH s AS (SELECT s.id_hash, s.last_seen, u.id, u.address, "
+	    "u.role, u.display_name FROM pgpmg.sessions s "
+	    "JOIN pgpmg.users u ON u.id = s.user_id "
+	    "WHERE s.id_hash = pg_catalog.decode($1, 'hex') AND "
+	    SESSION_LIVE("$2", "$3") "), "
+	    "t AS (UPDATE pgpmg.sessions x SET last_seen = pg_catalog.now(), "
+	    "last_client = $4 FROM s WHERE x.id_hash = s.id_hash AND "
+	    "s.last_seen <= pg_catalog.now() - "
+	    "pg_catalog.make_interval(secs => $5::integer) RETURNING x.id_hash) "
+	    "SELECT s.id, s.address, s.role, s.display_name, "
+	    "(SELECT pg_catalog.count(*) FROM t) FROM s", 5 },
+	/* $1 the SHA-256 of the session id (hex): ended, live or not, with
+	 * its audit row. */
+	{ STMT_CONSOLE_LOGOUT,
+	    "WITH d AS (DELETE FROM pgpmg.sessions s USING pgpmg.users u "
+	    "WHERE s.id_hash = pg_catalog.decode($1, 'hex') AND u.id = s.user_id "
+	    "RETURNING u.address, u.role, s.client, s.last_client), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT " CONSOLE_ACTOR("d") ", 'logout', d.address, "
+	    "pg_catalog.json_build_object('session', pg_catalog.left($1::text, "
+	    "16), 'client', d.last_client, 'login-client', d.client)::text "
+	    "FROM d RETURNING id) "
+	    "SELECT d.address, aud.id FROM d, aud", 1 },
+	/* A reauth: the live session's user ($1 the session's hash, $2
+	 * idle, $3 lifetime), in the columns of STMT_CONSOLE_USER, and the
+	 * client the session was last used from. */
+	{ STMT_CONSOLE_REAUTH_USER,
+	    "SELECT u.id, u.address, u.role, u.portal_login, u.password_hash, "
+	    "u.failed_logins, " LOCK_LEFT("u") ", s.last_client "
+	    "FROM pgpmg.sessions s "
+	    "JOIN pgpmg.users u ON u.id = s.user_id "
+	    "WHERE s.id_hash = pg_catalog.decode($1, 'hex') AND "
+	    SESSION_LIVE("$2", "$3"), 3 },
+	/* A good reauth: $1 the user's id, $2 the hash checked, $3 the
+	 * client, $4 the session's hash (hex).  As a good login, without a
+	 * new session. */
+	{ STMT_CONSOLE_REAUTH_OK,
+	    "WITH u AS (UPDATE pgpmg.users SET failed_logins = 0, "
+	    "locked_until = NULL WHERE id = $1::bigint AND password_hash = $2 "
+	    "AND portal_login AND role <> 'none' RETURNING address, role), "
+	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
+	    "SELECT " CONSOLE_ACTOR("u") ", 'login', u.address, "
+	    "pg_catalog.json_build_object('client', $3::text, 'session', "
+	    "pg_catalog.left($4::text, 16), 'reauth', true)::text FROM u "
+	    "RETURNING id) "
+	    "SELECT u.address, aud.id FROM u, aud", 4 },
+	/* The scheduled jobs: sessions that are no longer live by this
+	 * gateway's timeouts ($1 idle, $2 lifetime), at most $3. */
+	{ STMT_SESSIONS_PURGE,
+	    "DELETE FROM pgpmg.sessions WHERE id_hash IN (SELECT id_hash "
+	    "FROM pgpmg.sessions WHERE last_seen <= pg_catalog.now() - "
+	    "pg_catalog.make_interval(secs => $1::integer) OR created_at <= "
+	    "pg_catalog.now() - pg_catalog.make_interval(secs => $2::integer) "
+	    "LIMIT $3::bigint)", 3 },
+
 	/*
 	 * Sealed values (secrets.c).  The blob travels as hex both ways:
 	 * encode() spells it the same whatever the session's bytea_output.

@@ -30,6 +30,17 @@
 #define STMT_NOTICE_KEY_EXPIRED	"notice_key_expired"
 #define STMT_NOTICES_PURGE	"notices_purge"
 
+/* The console's logins and sessions (console.c, console_login.c). */
+#define STMT_CONSOLE_USER	"console_user"
+#define STMT_CONSOLE_LOGIN_OK	"console_login_ok"
+#define STMT_CONSOLE_LOGIN_FAILED "console_login_failed"
+#define STMT_CONSOLE_AUDIT_FAILED "console_audit_failed"
+#define STMT_CONSOLE_SESSION	"console_session"
+#define STMT_CONSOLE_LOGOUT	"console_logout"
+#define STMT_CONSOLE_REAUTH_USER "console_reauth_user"
+#define STMT_CONSOLE_REAUTH_OK	"console_reauth_ok"
+#define STMT_SESSIONS_PURGE	"sessions_purge"
+
 /* pgpmgctl's commands (admin.c); each change and its audit row are one
  * statement, so one transaction. */
 #define STMT_POLICY_SHOW	"policy_show"

@@ -65,6 +65,11 @@ enum sbt_op {
 	OP_KILL,		/* signal the test process */
 	OP_CHROOT,		/* chroot("/") */
 	OP_TIOCSTI,		/* push input into a terminal */
+	OP_THREAD,		/* pthread_create() and join */
+	OP_THREAD_ESCAPE,	/* a new thread opens an AF_INET socket */
+	OP_FORK,		/* fork(): a new process */
+	OP_CLONE_VM,		/* clone() sharing memory, not a thread */
+	OP_CLONE_THREAD_NEWUSER,/* a thread's clone() with CLONE_NEWUSER */
 	OP_MAX
 };
 
@@ -87,6 +92,11 @@ static const char *const op_names[OP_MAX] = {
 	[OP_KILL]		= "kill(test process, 0)",
 	[OP_CHROOT]		= "chroot(\"/\")",
 	[OP_TIOCSTI]		= "ioctl(TIOCSTI)",
+	[OP_THREAD]		= "pthread_create",
+	[OP_THREAD_ESCAPE]	= "socket(AF_INET) in a new thread",
+	[OP_FORK]		= "fork",
+	[OP_CLONE_VM]		= "clone(CLONE_VM|...) without CLONE_THREAD",
+	[OP_CLONE_THREAD_NEWUSER] = "clone(a thread's flags|CLONE_NEWUSER)",
 };
 
 /* The discard port: nothing needs to listen, the call must not get there. */
@@ -103,6 +113,65 @@ static int
 sbt_err(void)
 {
 	return SBT_ERRNO_BASE + errno;
+}
+
+/* The flags of glibc's pthread_create() (its clone(), less the TLS and
+ * thread id ones that need their arguments). */
+#define SBT_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES | \
+	CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+/* A stack for the clone() operations' children, which never run when
+ * the filter does its job. */
+#define SBT_CLONE_STACK		(64 * 1024)
+
+static void *
+sbt_thread_nothing(void *arg)
+{
+	return arg;
+}
+
+static void *
+sbt_thread_socket(void *arg)
+{
+	(void)arg;
+	if (socket(AF_INET, SOCK_STREAM, 0) == -1)
+		return (void *)(long)(SBT_ERRNO_BASE + errno);
+	return NULL;
+}
+
+static int
+sbt_clone_child(void *arg)
+{
+	(void)arg;
+	_exit(0);
+}
+
+/* In a thread or a clone: 0, or SBT_ERRNO_BASE + errno. */
+static int
+sbt_do_thread(void *(*fn)(void *))
+{
+	pthread_t	 t;
+	void		*ret = NULL;
+	int		 rc;
+
+	if ((rc = pthread_create(&t, NULL, fn, NULL)) != 0)
+		return SBT_ERRNO_BASE + rc;
+	if ((rc = pthread_join(t, &ret)) != 0)
+		return SBT_ERRNO_BASE + rc;
+	return (int)(long)ret;
+}
+
+static int
+sbt_do_clone(int flags)
+{
+	char	*stack;
+	pid_t	 pid;
+
+	if ((stack = malloc(SBT_CLONE_STACK)) == NULL)
+		return SBT_SETUP_FAILED;
+	if ((pid = clone(sbt_clone_child, stack + SBT_CLONE_STACK, flags,
+	    NULL)) == -1)
+		return sbt_err();
+	return SBT_OK;
 }
 
 static int
@@ -204,6 +273,24 @@ sbt_do_op(struct sbt_ctx *ctx)
 		if (ioctl(STDIN_FILENO, TIOCSTI, "x") == -1)
 			return sbt_err();
 		return SBT_OK;
+	case OP_THREAD:
+		return sbt_do_thread(sbt_thread_nothing);
+	case OP_THREAD_ESCAPE:
+		return sbt_do_thread(sbt_thread_socket);
+	case OP_FORK:
+		if ((r = fork()) == -1)
+			return sbt_err();
+		if (r == 0)
+			_exit(0);
+		return SBT_OK;
+	case OP_CLONE_VM:
+		/* Everything a thread shares, but not one of its threads:
+		 * only the missing CLONE_THREAD makes the filter refuse. */
+		return sbt_do_clone(SBT_THREAD_FLAGS & ~CLONE_THREAD);
+	case OP_CLONE_THREAD_NEWUSER:
+		/* The kernel would refuse it too (EINVAL), after the
+		 * filter: the filter must come first. */
+		return sbt_do_clone(SBT_THREAD_FLAGS | CLONE_NEWUSER);
 	case OP_MAX:
 		break;
 	}
@@ -287,6 +374,19 @@ static struct golden_row golden[] = {
 	{ PROC_POLICYD,	OP_KILL,		SIGSYS_ },
 	{ PROC_POLICYD,	OP_CHROOT,		SIGSYS_ },
 	{ PROC_POLICYD,	OP_TIOCSTI,		SIGSYS_ },
+	/* policyd may start threads (its password checks), and nothing
+	 * else: no process, no clone that is not a thread, no namespace;
+	 * and a thread is inside the same walls. */
+	{ PROC_POLICYD,	OP_FORK,		SIGSYS_ },
+	{ PROC_POLICYD,	OP_CLONE_VM,		SIGSYS_ },
+	{ PROC_POLICYD,	OP_CLONE_THREAD_NEWUSER, SIGSYS_ },
+	{ PROC_POLICYD,	OP_THREAD_ESCAPE,	SIGSYS_ },
+	/* The other processes without exec start no thread either. */
+	{ PROC_SMTPD,	OP_THREAD,		SIGSYS_ },
+	{ PROC_SMTPD,	OP_FORK,		SIGSYS_ },
+	{ PROC_WEBD,	OP_THREAD,		SIGSYS_ },
+	{ PROC_WEBD,	OP_FORK,		SIGSYS_ },
+	{ PROC_WEBD,	OP_CLONE_VM,		SIGSYS_ },
 
 	/* webd: Landlock read-only web root, no network, no socket() */
 	{ PROC_WEBD,	OP_OPEN_PASSWD,		EACCES_ },
@@ -456,6 +556,32 @@ Test(state, profiles)
 	cr_assert_str_eq(sandbox_user(PROC_POLICYD), "_pgpmg_policyd");
 	cr_assert_str_eq(sandbox_user(PROC_WEBD), "_pgpmg_webd");
 	cr_assert_null(sandbox_user(PROC_PARENT));
+}
+
+/* ---------------------------------------------------------- threads */
+
+/* What the golden table cannot show, since it lists refusals: under
+ * policyd's profile a thread starts, runs and is joined (the suite's
+ * test_work.c runs policyd's own password thread there). */
+Test(threads, policyd_may_start_threads, .timeout = 30)
+{
+	struct sbt_ctx		 ctx;
+	struct sbt_result	 res;
+	struct sbt_op_arg	 arg;
+	char			 got[SBT_DESCRIBE_MAX];
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&arg, 0, sizeof(arg));
+	arg.op = OP_THREAD;
+	ctx.proc = PROC_POLICYD;
+	ctx.op = sbt_do_op;
+	ctx.arg = &arg;
+	sbt_view_for(PROC_POLICYD, &ctx.view);
+	sbt_run(&ctx, &res);
+	sbt_view_cleanup(PROC_POLICYD, &ctx.view);
+	cr_assert(res.entered && res.exited && res.code == SBT_OK,
+	    "policyd: pthread_create: %s", sbt_describe(&res, got,
+	    sizeof(got)));
 }
 
 /* ---------------------------------------------------------- steps */

@@ -38,8 +38,10 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "common/passhash.h"
 #include "imsg/imsg.h"
 #include "imsg/imsg_event.h"
+#include "policyd/verifier.h"
 #include "tests/sandbox/sbtest.h"
 
 /* How long either side waits for the other in one exchange. */
@@ -909,6 +911,91 @@ Test(work, policyd_postgres_select, .timeout = 30)
 	sbt_view_cleanup(PROC_POLICYD, &ctx.view);
 	work_assert_ok(&res, "policyd SELECT 1 over its chroot's socket");
 	cr_assert(g.probe_ok, "event loop / imsg probe failed");
+}
+
+/*
+ * policyd's password checks (policyd/verifier.c, the very file): the
+ * slots locked as root before the sandbox, the thread started inside it,
+ * an scrypt check of our own cost (128 MiB, on the thread's heap) for
+ * the right password, the wrong one and the dummy, each result back
+ * through the pipe on the event loop; and no fifth slot while four are
+ * taken.
+ */
+#define VERIFY_RIGHT	"correct horse battery staple"
+#define VERIFY_WRONG	"Tr0ub4dor&3"
+
+struct verify_work {
+	char		 phc[PASSHASH_PHC_MAX + 1];
+	int		 results[3];	/* -1 until called */
+	struct event_base *base;
+};
+
+static void
+verify_done(int match, void *arg)
+{
+	int	*result = arg;
+
+	*result = match;
+}
+
+static int
+verify_before(struct sbt_ctx *ctx)
+{
+	struct verify_work	*w = ctx->arg;
+
+	verifier_prepare();
+	return passhash_make(VERIFY_RIGHT, w->phc, sizeof(w->phc));
+}
+
+static int
+verify_work(struct sbt_ctx *ctx)
+{
+	struct verify_work	*w = ctx->arg;
+	const char		*pass[3] = { VERIFY_RIGHT, VERIFY_WRONG,
+	    VERIFY_RIGHT };
+	int			 slots[VERIFIER_SLOTS], n = 0;
+
+	if ((w->base = event_base_new()) == NULL)
+		return SBT_WORK_FAILED;
+	verifier_init(w->base);
+	for (int i = 0; i < 3; i++) {
+		w->results[i] = -1;
+		if ((slots[i] = verifier_reserve(pass[i])) == -1)
+			return SBT_WORK_FAILED + 1;
+		/* the third against the dummy: never a match */
+		verifier_start(slots[i], i < 2 ? w->phc : NULL, verify_done,
+		    &w->results[i]);
+	}
+	if ((slots[3] = verifier_reserve("x")) == -1 ||
+	    verifier_reserve("y") != -1)
+		return SBT_WORK_FAILED + 2;
+	verifier_release(slots[3]);
+	while (w->results[0] == -1 || w->results[1] == -1 ||
+	    w->results[2] == -1) {
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1 || ++n > 100)
+			return SBT_WORK_FAILED + 3;
+	}
+	if (w->results[0] != 1 || w->results[1] != 0 || w->results[2] != 0)
+		return SBT_WORK_FAILED + 4;
+	return SBT_OK;
+}
+
+Test(work, policyd_password_thread, .timeout = 30)
+{
+	struct verify_work	 w;
+	struct sbt_ctx		 ctx;
+	struct sbt_result	 res;
+
+	memset(&w, 0, sizeof(w));
+	memset(&ctx, 0, sizeof(ctx));
+	sbt_view_for(PROC_POLICYD, &ctx.view);
+	ctx.proc = PROC_POLICYD;
+	ctx.before = verify_before;
+	ctx.op = verify_work;
+	ctx.arg = &w;
+	sbt_run(&ctx, &res);
+	sbt_view_cleanup(PROC_POLICYD, &ctx.view);
+	work_assert_ok(&res, "policyd's password thread checks scrypt hashes");
 }
 
 /* ============================================================ webd */

@@ -1022,3 +1022,41 @@ Test(config, housekeeping)
 	    "pgpmg.conf:1: notice-retention: missing arguments, expected: "
 	    "notice-retention DAYS");
 }
+
+Test(config, console)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.console_idle_timeout, 1800);
+	cr_expect_eq(conf.console_session_lifetime, 43200);
+	cr_expect_eq(conf.console_lockout, 3600);
+	conf_free(&conf);
+	cr_assert_eq(parse("console-idle-timeout 1\nconsole-session-lifetime 1\n"
+	    "console-lockout 60\n", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.console_idle_timeout, 1);
+	cr_expect_eq(conf.console_session_lifetime, 1);
+	cr_expect_eq(conf.console_lockout, 60);
+	conf_free(&conf);
+	cr_assert_eq(parse("console-idle-timeout 86400\n"
+	    "console-session-lifetime 604800\nconsole-lockout 604800\n",
+	    &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.console_idle_timeout, 86400);
+	cr_expect_eq(conf.console_session_lifetime, 604800);
+	cr_expect_eq(conf.console_lockout, 604800);
+	conf_free(&conf);
+	expect_error("console-idle-timeout 0\n",
+	    "pgpmg.conf:1: console-idle-timeout: 0 out of range 1..86400");
+	expect_error("console-idle-timeout 86401\n",
+	    "pgpmg.conf:1: console-idle-timeout: 86401 out of range 1..86400");
+	expect_error("console-session-lifetime 604801\n",
+	    "pgpmg.conf:1: console-session-lifetime: 604801 out of range "
+	    "1..604800");
+	/* Less than a minute is no lock: refused, not taken as a minute. */
+	expect_error("console-lockout 59\n",
+	    "pgpmg.conf:1: console-lockout: 59 out of range 60..604800");
+	expect_error("console-lockout 604801\n",
+	    "pgpmg.conf:1: console-lockout: 604801 out of range 60..604800");
+	expect_error("console-lockout 1h\n",
+	    "pgpmg.conf:1: console-lockout: \"1h\" is not a number");
+}
