@@ -1,4 +1,5 @@
-# pgpmg — one GNU make for everything: all, check, run, deps, fuzz, bench.
+# pgpmg — one GNU make for everything: all, check, run, deps, fuzz, bench,
+# tls-check.
 #
 # Objects go to build/ (production flags), build-asan/ (unit tests under
 # ASan+UBSan), build-fuzz/ (libFuzzer targets) and, with SANDBOX_DEBUG=1,
@@ -203,6 +204,13 @@ check-build: all $(UNIT_BINS) $(UNIT_ASAN) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_C
 # tests` would name the directory and do nothing).
 tests: $(UNIT_BINS) $(SANDBOX_BIN) $(INTEG_BINS) $(TEST_CHILDREN)
 
+# testssl.sh against webd and smtpd's STARTTLS on a private appliance
+# (scripts/tls-check.sh); `make check` runs it too.
+tls-check:
+	@scripts/deps.sh --ensure
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@scripts/tls-check.sh
+
 run:
 	@scripts/deps.sh --ensure
 	@$(MAKE) --no-print-directory -j$$(nproc) all
@@ -228,6 +236,6 @@ bench: bench-build
 clean:
 	rm -rf build build-asan build-fuzz build-sbdebug
 
-.PHONY: all deps check check-build tests run bench bench-build fuzz clean
+.PHONY: all deps check check-build tests tls-check run bench bench-build fuzz clean
 
 -include $(shell find $(sort build $(B)) build-asan build-fuzz build-sbdebug -name '*.d' 2>/dev/null)

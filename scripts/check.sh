@@ -92,6 +92,12 @@ done
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] && run_tap "integration/$(basename "$t" .sh)" "$t"
 done
+# The browser tests: Debian's chromium, driven by playwright-core, on a
+# private appliance (tests/browser/run.sh prints TAP).
+run_tap browser tests/browser/run.sh
+# testssl.sh against webd and smtpd's STARTTLS (about two minutes; also
+# `make tls-check` on its own).
+run_tap tls scripts/tls-check.sh
 # The fuzz targets run a bounded number of inputs as a regression check;
 # `make fuzz` builds them for longer runs by hand.
 for t in build-fuzz/fuzz_*; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh — install every Debian package that pgpmg's build, tests and
-# runtime need, then create its system users.  Idempotent.
+# runtime need, then create its system users and install the browser
+# tests' npm package (scripts/browser-deps.sh).  Idempotent.
 #
 #   scripts/deps.sh            install what is missing, say what it installs
 #   scripts/deps.sh --ensure   the same, but silent when everything is there
@@ -33,6 +34,11 @@ PACKAGES=(
 	postfix			# smtp-sink/smtp-source and a private Postfix in tests
 	swaks			# SMTP conversations in integration tests
 	curl			# HTTPS requests in the web console's tests
+	chromium		# the browser tests' browser (tests/browser/), never
+				# one that playwright downloads
+	fonts-dejavu-core	# chromium's text: fontconfig takes any one of several
+				# fonts, this is the first; named so that it is known
+	testssl.sh		# `make tls-check` (scripts/tls-check.sh)
 	sq			# Sequoia: a second OpenPGP reader of what we emit
 	rnp			# RNP (Thunderbird's engine): a third reader
 )
@@ -91,4 +97,11 @@ if [ "$(id -u)" = 0 ]; then
 	"$(dirname "$0")/ensure-users.sh"
 elif [ "$ensure" = 0 ]; then
 	echo "deps: not root; system users not checked" >&2
+fi
+
+# The browser tests' npm package (playwright-core, never a browser).
+if [ "$ensure" = 1 ]; then
+	"$(dirname "$0")/browser-deps.sh" --ensure
+else
+	"$(dirname "$0")/browser-deps.sh"
 fi
