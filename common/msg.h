@@ -171,6 +171,39 @@ enum imsg_type {
 	IMSG_POLICYD_REAUTH,	/* u32 request, u32 REAUTH_*, u32 seconds to
 				   wait (REAUTH_LOCKED; else 0) */
 
+	/*
+	 * webd <-> policyd: the console's operations (CONSOLE_OP_*, below).
+	 * Each names the session it is asked under; policyd looks it up,
+	 * checks the role the operation needs and, for an operation marked
+	 * so in its table, the password given (as REAUTH does, counting and
+	 * locking as a failed login), and only then carries it out, audited
+	 * with the actor "admin:ADDRESS" or "user:ADDRESS".  The answer is
+	 * any number of DATA (the output, in order: lines of tab-separated
+	 * fields, formats beside each op) and one DONE.  Requests are
+	 * numbered by webd (never 0) and answered once each, in any order.
+	 */
+	IMSG_WEBD_OP,		/* u32 request, u32 CONSOLE_OP_*, string
+				   session id, string client, string password
+				   ("" when the op asks for none), CONSOLE_NARGS
+				   x string arg (each <= ADMIN_ARG_MAX, "" when
+				   not used); fd: the upload of a key import
+				   (a sealed memfd), or none */
+	IMSG_POLICYD_OP_DATA,	/* u32 request, string text
+				   (< ADMIN_TEXT_MAX) */
+	IMSG_POLICYD_OP_DONE,	/* u32 request, u32 CONSOLE_E_*, u32 seconds
+				   to wait (CONSOLE_E_LOCKED; else 0), string
+				   message for the person (< ADMIN_TEXT_MAX);
+				   fd: a key export (sealed memfd), or none */
+
+	/*
+	 * policyd -> parent -> policyd: the processes and their sandbox
+	 * state, for the console's dashboard.  The entries are those of
+	 * IMSG_CTL_STATUS_ENTRY (pgpmgd/control.c) with the request first.
+	 */
+	IMSG_POLICYD_PROCS,	/* u32 request */
+	IMSG_PARENT_PROCS_ENTRY,/* u32 request, then as CTL_STATUS_ENTRY */
+	IMSG_PARENT_PROCS_END,	/* u32 request */
+
 	IMSG_TYPE_MAX,
 
 	/*
@@ -353,6 +386,87 @@ enum reauth_status {
 	REAUTH_BUSY,
 	REAUTH_UNAVAILABLE,
 };
+
+/*
+ * The console's operations (IMSG_WEBD_OP).  A: the admin role only; U:
+ * any signed-in role, for the session's own address only; P: the
+ * password must be given again.  Arguments in order; output lines, with
+ * fields separated by one tab (no field holds a tab or a line break).
+ */
+enum console_op {
+	CONSOLE_OP_STATUS = 1,	/* A: "proc" + the CTL_STATUS_ENTRY fields
+				   as text (name pid ready uptime user seccomp
+				   nnp capeff root netns landlock up expected);
+				   then "db\tSTATE\tSECONDS\tTEXT" */
+	CONSOLE_OP_STATS,	/* A: arg hours (1..168, "" 24): one line per
+				   hour and outcome with messages,
+				   "HOUR-START-UNIX\tOUTCOME\tCOUNT" */
+	CONSOLE_OP_FAILURES,	/* A: the last 50 failed or refused
+				   messages and failed logins: "TIME\tKIND\t
+				   ACTOR\tSUBJECT\tDETAIL" (audit rows) */
+	CONSOLE_OP_POLICY_SHOW,	/* A: as ADMIN_OP_POLICY_SHOW */
+	CONSOLE_OP_POLICY_SET,	/* A P: KEY, VALUE: as ADMIN_OP_POLICY_SET */
+	CONSOLE_OP_RULE_LIST,	/* A: as ADMIN_OP_RULE_LIST */
+	CONSOLE_OP_RULE_ADD,	/* A P: as ADMIN_OP_RULE_ADD */
+	CONSOLE_OP_RULE_DEL,	/* A P: as ADMIN_OP_RULE_DEL */
+	CONSOLE_OP_DOMAIN_LIST,	/* A: as ADMIN_OP_DOMAIN_LIST */
+	CONSOLE_OP_DOMAIN_ADD,	/* A P: as ADMIN_OP_DOMAIN_ADD */
+	CONSOLE_OP_DOMAIN_DEL,	/* A P: as ADMIN_OP_DOMAIN_DEL */
+	CONSOLE_OP_USER_LIST,	/* A: as ADMIN_OP_USER_LIST */
+	CONSOLE_OP_USER_ADD,	/* A P: ADDRESS, NAME, ROLE: the user with a
+				   new random password, output once as
+				   "password\tPASSWORD" */
+	CONSOLE_OP_USER_SET,	/* A P: as ADMIN_OP_USER_SET */
+	CONSOLE_OP_USER_RESET,	/* A P: ADDRESS: a new random password,
+				   output once as "password\tPASSWORD" */
+	CONSOLE_OP_KEY_LIST,	/* A: every key of the record: "FINGERPRINT\t
+				   internal|external\tSOURCE\tCREATED\t
+				   EXPIRES|-\tREVOKED yes|no\tSECRET yes|no\t
+				   ADDRESS[,ADDRESS..]" (times ISO 8601 UTC) */
+	CONSOLE_OP_KEY_GENERATE,/* A P: ADDRESS */
+	CONSOLE_OP_KEY_EXPORT,	/* A: FINGERPRINT: the armoured public key
+				   as DONE's fd */
+	CONSOLE_OP_KEY_IMPORT,	/* A P: PASSPHRASE ("" for public keys);
+				   fd: the key data */
+	CONSOLE_OP_KEY_REVOKE,	/* A P: FINGERPRINT */
+	CONSOLE_OP_KEY_DELETE,	/* A P: FINGERPRINT (public keys only) */
+	CONSOLE_OP_AUDIT_LIST,	/* A: PROCESS, KIND, ACTOR, SINCE, UNTIL,
+				   BEFORE-ID (each "" for any; times ISO 8601;
+				   at most 100 rows, newest first):
+				   "ID\tTIME\tPROCESS\tACTOR\tKIND\tSUBJECT\t
+				   DETAIL" */
+	CONSOLE_OP_AUDIT_CHAIN,	/* A: "ok\tROWS\tLAST-ID" or
+				   "broken\tID\tWHY" */
+	CONSOLE_OP_NOTICE_LIST,	/* A: "ID\tTIME\tKIND\tADDRESS\tTEXT" */
+	CONSOLE_OP_MY_KEYS,	/* U: as KEY_LIST, the user's keys only */
+	CONSOLE_OP_MY_KEY_EXPORT,/* U: FINGERPRINT of one of them */
+	CONSOLE_OP_MY_KEY_IMPORT,/* U P: PASSPHRASE; fd: a public key or a
+				   key pair whose every user id is the
+				   user's address (keyd checks) */
+	CONSOLE_OP_MY_KEY_REVOKE,/* U P: FINGERPRINT of one of them */
+	CONSOLE_OP_MY_PASSWORD,	/* U P: NEW PASSWORD (the session ends with
+				   it, as every session of the user does) */
+};
+#define CONSOLE_OP_MAX	CONSOLE_OP_MY_PASSWORD
+#define CONSOLE_NARGS	6
+/* A key upload from the console. */
+#define CONSOLE_UPLOAD_MAX	((size_t)1 << 20)
+enum console_error {
+	CONSOLE_E_DENIED = 0,	/* no live session, or the role may not:
+				   a zeroed answer lets nobody do anything */
+	CONSOLE_E_OK,
+	CONSOLE_E_PASSWORD,	/* the password given again was wrong or
+				   missing */
+	CONSOLE_E_LOCKED,	/* too many failures: wait the seconds given */
+	CONSOLE_E_BUSY,		/* too many password checks at once */
+	CONSOLE_E_INVALID,	/* a bad value: nothing changed */
+	CONSOLE_E_NOTFOUND,
+	CONSOLE_E_EXISTS,
+	CONSOLE_E_PASSPHRASE,	/* a key's passphrase missing or wrong */
+	CONSOLE_E_UNAVAILABLE,	/* the database (or keyd) is unavailable */
+	CONSOLE_E_FAILED,	/* see the message */
+};
+#define CONSOLE_E_MAX	CONSOLE_E_FAILED
 
 enum keyring_kind {
 	KEYRING_PUBLIC = 1,	/* every public key, binary OpenPGP */
