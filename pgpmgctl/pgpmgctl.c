@@ -90,7 +90,8 @@ static const struct ctl_cmd commands[] = {
 	{ "domain", "list", 0, 0, "domain list", prep_domain_list, cmd_admin,
 	    NULL },
 	{ "user", "add", 1, 5, "user add ADDRESS [--name NAME] "
-	    "[--role admin|user|none]", prep_user_add, cmd_admin, NULL },
+	    "[--role admin|user|none | --admin]", prep_user_add, cmd_user_add,
+	    NULL },
 	{ "user", "list", 0, 0, "user list", prep_user_list, cmd_admin, NULL },
 	{ "user", "set", 3, 3, "user set ADDRESS name|role|portal VALUE",
 	    prep_user_set, cmd_admin, NULL },

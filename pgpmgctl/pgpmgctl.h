@@ -80,6 +80,7 @@ void	prep_user_set(struct ctl_req *, int, char **);
 void	prep_user_passwd(struct ctl_req *, int, char **);
 void	prep_user_del(struct ctl_req *, int, char **);
 int	cmd_user_passwd(struct imsgbuf *, struct ctl_req *);
+int	cmd_user_add(struct imsgbuf *, struct ctl_req *);
 
 /*
  * Connect with conninfo (client encoding UTF8, application_name

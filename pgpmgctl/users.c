@@ -13,10 +13,13 @@
  * PHC string leaves this process; the password is wiped once hashed, a
  * random one once printed.
  *
+ * `user add --admin` makes an admin with a random password (the first
+ * admin's, printed once: scripts/run.sh does this for `make run`).
+ *
  * Output (README, "Users"): `user list` one line per user, fields
  * separated by tabs (address, role, portal yes/no, locked yes/no, display
- * name); a change one line saying what it did; `user passwd --random` the
- * password alone on stdout, that line on stderr.
+ * name); a change one line saying what it did; `user passwd --random` and
+ * `user add --admin` the password alone on stdout, those lines on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,15 +70,21 @@ check_address(const char *cmd, const char *address)
 		bad_value("user %s: %s", cmd, err);
 }
 
+/* `user add --admin`: the address, whose random password is set once
+ * the user exists. */
+static const char	*user_admin_address;
+
 void
 prep_user_add(struct ctl_req *req, int argc, char **argv)
 {
 	const char	*address = NULL, *name = NULL, *role = NULL;
 	char		 err[512];
-	int		 r;
+	int		 r, admin = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 ||
+		if (strcmp(argv[i], "--admin") == 0 && !admin)
+			admin = 1;
+		else if (strcmp(argv[i], "--name") == 0 ||
 		    strcmp(argv[i], "--role") == 0) {
 			const char **opt = strcmp(argv[i], "--name") == 0 ?
 			    &name : &role;
@@ -88,9 +97,15 @@ prep_user_add(struct ctl_req *req, int argc, char **argv)
 		else
 			ctl_usage("user add");
 	}
-	if (address == NULL)
+	if (address == NULL || (admin && role != NULL))
 		ctl_usage("user add");
 	check_address("add", address);
+	if (admin) {
+		role = user_role_name(USER_ROLE_ADMIN);
+		user_admin_address = address;
+		/* The password alone on stdout. */
+		req->out = STDERR_FILENO;
+	}
 	if (name == NULL)
 		name = "";
 	if (user_name_check(name, err, sizeof(err)) == -1)
@@ -238,6 +253,32 @@ prep_user_passwd(struct ctl_req *req, int argc, char **argv)
 	}
 	explicit_bzero(pass, sizeof(pass));
 	prep(req, ADMIN_OP_USER_PASSWD, address, user_phc, "");
+}
+
+/*
+ * cmd_admin(); for --admin, then a random password as `user passwd
+ * --random` sets it and the console login on, on the same connection.
+ * The password is printed only once the login is on.  Should a step
+ * fail, the user exists without the login: `user passwd` and `user set
+ * ... portal yes` mend it.
+ */
+int
+cmd_user_add(struct imsgbuf *ibuf, struct ctl_req *req)
+{
+	char	*argv[2];
+	int	 rc;
+
+	if ((rc = cmd_admin(ibuf, req)) != 0 || user_admin_address == NULL)
+		return rc;
+	argv[0] = (char *)user_admin_address;
+	argv[1] = "--random";
+	prep_user_passwd(req, 2, argv);
+	if ((rc = cmd_admin(ibuf, req)) != 0)
+		return rc;
+	explicit_bzero(user_phc, sizeof(user_phc));
+	prep(req, ADMIN_OP_USER_SET, user_admin_address,
+	    user_field_name(USER_FIELD_PORTAL), "yes");
+	return cmd_user_passwd(ibuf, req);
 }
 
 /* cmd_admin(), then a random password, once it is stored. */

@@ -16,6 +16,8 @@
 # migrate` with the repository's sql/, as the superuser postgres, which
 # pg.sh lets root be) and runs `build/pgpmgd -d` in the foreground.  Ctrl-C or
 # SIGTERM stops pgpmgd; the private PostgreSQL is stopped on every way out.
+# While the database has no admin, the first (admin@ the internal domain)
+# is made once pgpmgd is up, and its random password printed once.
 # The exit status is pgpmgd's.
 set -eu
 
@@ -209,6 +211,33 @@ EOF
 pid=$!
 # A signal that came before $pid was set has not reached pgpmgd yet.
 [ -z "$interrupted" ] || kill -TERM "$pid" 2>/dev/null || true
+
+# The first admin: once pgpmgd answers, and only while the database has
+# no admin, one is made with a random password, printed here once (it is
+# stored only as its hash).  Sign in with it and change it in the portal.
+first_admin() {
+	local i pw admins
+	for ((i = 0; i < 300; i++)); do
+		[ -z "$interrupted" ] && kill -0 "$pid" 2>/dev/null || return 0
+		admins=$("$PGPMGCTL" -f "$CONF" user list 2>/dev/null) && break
+		sleep 0.1
+	done
+	[ "$i" -lt 300 ] || { echo "run: pgpmgd did not answer; no admin made" >&2; return 0; }
+	printf '%s\n' "$admins" | awk -F'\t' '$2 == "admin" { found = 1 } END { exit !found }' &&
+	    return 0
+	pw=$("$PGPMGCTL" -f "$CONF" user add "$ADMIN_ADDRESS" --admin --name Administrator 2>/dev/null) || {
+		echo "run: could not make the first admin $ADMIN_ADDRESS" >&2
+		return 0
+	}
+	cat <<-EOF
+	pgpmg: the first admin, shown this once:
+	  sign in     https://$(conf_value listen web)/login
+	  address     $ADMIN_ADDRESS
+	  password    $pw
+	EOF
+}
+ADMIN_ADDRESS=admin@$(conf_value internal-domain)
+first_admin
 
 # wait returns early when a trapped signal arrives: on_signal has passed
 # SIGTERM on, so let pgpmgd stop and wait again for its status.  When the

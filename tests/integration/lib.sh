@@ -261,3 +261,19 @@ export -f keyd_sign_as_keyd
 
 # The suites' PostgreSQL (start_db above).
 . "$REPO/tests/integration/pg_lib.sh"
+
+# True when the PHC string $1 is the scrypt of the bytes on stdin, by
+# Python's hashlib (OpenSSL underneath, but none of our code).
+scrypt_matches() {
+	python3 -c '
+import base64, hashlib, hmac, re, sys
+m = re.fullmatch(r"\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)", sys.argv[1])
+if not m:
+    sys.exit(2)
+b64 = lambda s: base64.b64decode(s + "=" * (-len(s) % 4))
+ln, r, p = (int(x) for x in m.group(1, 2, 3))
+salt, want = b64(m.group(4)), b64(m.group(5))
+got = hashlib.scrypt(sys.stdin.buffer.read(), salt=salt, n=1 << ln, r=r, p=p,
+    maxmem=256 << 20, dklen=len(want))
+sys.exit(0 if hmac.compare_digest(got, want) else 1)' "$1"
+}

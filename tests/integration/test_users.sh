@@ -66,21 +66,6 @@ pg_query() { local q=$1; shift; printf '%s\n' "$q" | pg_psql "$@"; }
 raw() { "$CTLADMIN" "$ENV_DIR/pgpmgd.sock" "$@"; }
 # ADMIN_OP_* numbers (common/msg.h)
 OP_USER_ADD=9 OP_USER_LIST=10 OP_USER_SET=11 OP_USER_PASSWD=12 OP_USER_DEL=13
-# True when the PHC string $1 is the scrypt of the bytes on stdin, by
-# Python's hashlib (OpenSSL underneath, but none of our code).
-scrypt_matches() {
-	python3 -c '
-import base64, hashlib, hmac, re, sys
-m = re.fullmatch(r"\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)", sys.argv[1])
-if not m:
-    sys.exit(2)
-b64 = lambda s: base64.b64decode(s + "=" * (-len(s) % 4))
-ln, r, p = (int(x) for x in m.group(1, 2, 3))
-salt, want = b64(m.group(4)), b64(m.group(5))
-got = hashlib.scrypt(sys.stdin.buffer.read(), salt=salt, n=1 << ln, r=r, p=p,
-    maxmem=256 << 20, dklen=len(want))
-sys.exit(0 if hmac.compare_digest(got, want) else 1)' "$1"
-}
 hash_of() { pg_query "SELECT password_hash FROM pgpmg.users WHERE lower(address) = lower(:'a')" -v a="$1"; }
 PHC_RE='^\$scrypt\$ln=17,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$'
 
@@ -204,6 +189,25 @@ changes=$((changes + 1))
     not_ok "--random twice"
 random2=$(cat "$OUT")
 
+# user add --admin: an admin with a random password, alone on stdout.
+run_split ctl user add Boss@Example.com --admin --name "The Boss"
+if [ "$RC" = 0 ] && [ "$(wc -l <"$OUT")" = 1 ] && grep -qxE '[A-HJ-NP-Za-km-z2-9]{20}' "$OUT" &&
+    [ "$(sed -n 2p "$ERR")" = "password set for Boss@Example.com" ] &&
+    [ "$(ctl user list | awk -F'\t' '$1 == "Boss@Example.com" { print $2 "|" $3 "|" $5 }')" = "admin|yes|The Boss" ]; then
+	ok "user add --admin makes an admin with the login on and prints its password alone on stdout"
+else
+	not_ok "user add --admin (status $RC)"; show; sed 's/^/#   err: /' "$ERR"
+fi
+changes=$((changes + 3))
+admin1=$(cat "$OUT")
+printf '%s' "$admin1" | scrypt_matches "$(hash_of boss@example.com)" && ok "the admin's hash is the printed password's" ||
+    not_ok "--admin's hash"
+run_split ctl user add boss@example.com --admin
+[ "$RC" = 4 ] && [ ! -s "$OUT" ] && ok "user add --admin of an existing user: exit 4, no password" ||
+    { not_ok "--admin twice (status $RC)"; show; }
+run ctl user add carl@example.com --admin --role user
+expect_re 1 'usage: .*user add ADDRESS' "--admin with --role prints the usage"
+
 # 1024 bytes are a password; 1025 are not.
 run bash -c 'head -c 1024 /dev/zero | tr "\0" x | "$@"' _ "$BIN/pgpmgctl" -f "$CONF" user passwd carol@example.com
 expect 0 "password set for carol@example.com" "a password of 1024 bytes"
@@ -237,7 +241,7 @@ leak=0
 ctl user list >"$ENV_DIR/list"
 pg_psql -c "SELECT actor, subject, details FROM pgpmg.audit_log" >"$ENV_DIR/audit"
 for s in "$alice_hash" "$bob_hash" "$(hash_of carol@example.com)" "correct horse battery staple" \
-    "$random1" "$random2" '$scrypt$'; do
+    "$random1" "$random2" "$admin1" '$scrypt$'; do
 	for f in list audit pgpmgd.log; do
 		grep -qF -- "$s" "$ENV_DIR/$f" && { leak=1; echo "# in $f: ${s:0:30}"; }
 	done
