@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/policydef.h"
+#include "common/utf8.h"
 
 static const char *const mode_names[POL_NMODES] = {
 	[POL_MODE_OFF] = "off", [POL_MODE_POSSIBLE] = "possible",
@@ -79,103 +80,6 @@ int
 pol_scope_parse(const char *s, int *m)
 {
 	return find_name(scope_names, POL_NSCOPES, s, m);
-}
-
-/* ---------------------------------------------------------------- UTF-8 */
-
-/* The length of the well-formed sequence at s, or 0. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned	 c = s[0];
-	size_t		 n;
-	unsigned	 lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return c != 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-int
-pol_utf8_valid(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n;
-
-	while (*p != '\0') {
-		if ((n = utf8_seq(p)) == 0)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
-size_t
-pol_utf8_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-void
-pol_utf8_copy(char *dst, size_t dstlen, const char *src)
-{
-	const unsigned char	*p = (const unsigned char *)src;
-	size_t			 o = 0, n;
-
-	while (*p != '\0') {
-		if ((n = utf8_seq(p)) == 0) {
-			if (o + 1 >= dstlen)
-				break;
-			dst[o++] = '?';
-			p++;
-			continue;
-		}
-		if (o + n >= dstlen)
-			break;
-		memcpy(dst + o, p, n);
-		o += n;
-		p += n;
-	}
-	dst[o] = '\0';
-}
-
-void
-pol_utf8_cut(char *s, size_t max)
-{
-	size_t	 len = strlen(s), cut;
-
-	if (len <= max)
-		return;
-	cut = max - 3;
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	memcpy(s + cut, "...", 4);
 }
 
 int
@@ -253,12 +157,12 @@ pol_setting_parse(const char *key, const char *value, int *setting,
 		snprintf(canon, canonlen, "%s", missing_names[v]);
 		return 0;
 	case POL_SET_KEYWORD:
-		if (!pol_utf8_valid(value))
+		if (!utf8_valid_str(value))
 			return fail(err, errlen, "keyword: not valid UTF-8");
 		if (pol_has_control(value))
 			return fail(err, errlen, "keyword: no control "
 			    "characters");
-		if (pol_utf8_chars(value) > POL_KEYWORD_CHARS ||
+		if (utf8_chars(value) > POL_KEYWORD_CHARS ||
 		    strlen(value) > POL_KEYWORD_MAX)
 			return fail(err, errlen, "keyword: at most 100 "
 			    "characters");
@@ -369,12 +273,12 @@ pol_address_parse(const char *s, char *out, size_t outlen, char *err,
 	size_t		 len = strlen(s);
 	const char	*at = strrchr(s, '@');
 
-	if (!pol_utf8_valid(s))
+	if (!utf8_valid_str(s))
 		return fail(err, errlen, "the address is not valid UTF-8");
 	if (len > POL_ADDRESS_MAX || len >= outlen)
 		return fail(err, errlen, "the address is longer than 320 "
 		    "bytes");
-	if (pol_utf8_chars(s) < POL_ADDRESS_MIN || at == NULL || s[0] == '@' ||
+	if (utf8_chars(s) < POL_ADDRESS_MIN || at == NULL || s[0] == '@' ||
 	    at[1] == '\0')
 		return fail(err, errlen, "\"%s\" is not an address "
 		    "(local-part@domain)", s);

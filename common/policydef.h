@@ -114,21 +114,8 @@ int	pol_priority_parse(const char *, int *, char *err, size_t errlen);
 /* A rule id: a decimal number from 1 to 2^63 - 1. */
 int	pol_id_parse(const char *, int64_t *, char *err, size_t errlen);
 
-/* True when s is well-formed UTF-8 (no overlong forms, no surrogates). */
-int	pol_utf8_valid(const char *s);
 /* True when s has a control character: C0, DEL, or C1 (U+0080 to
  * U+009F, as UTF-8). */
 int	pol_has_control(const char *s);
-/* Characters in well-formed UTF-8. */
-size_t	pol_utf8_chars(const char *s);
-/*
- * Copy src into dst as well-formed UTF-8: each byte that does not belong
- * to a well-formed sequence becomes '?', and the copy is cut at a
- * character boundary to fit dstlen (> 0).
- */
-void	pol_utf8_copy(char *dst, size_t dstlen, const char *src);
-/* Cut s in place to at most max bytes at a character boundary, ending
- * with "..." when it was cut (max >= 3). */
-void	pol_utf8_cut(char *s, size_t max);
 
 #endif /* PGPMG_POLICYDEF_H */

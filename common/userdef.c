@@ -10,6 +10,7 @@
 #include "common/passhash.h"
 #include "common/policydef.h"
 #include "common/userdef.h"
+#include "common/utf8.h"
 
 static const char *const role_names[USER_NROLES] = {
 	[USER_ROLE_ADMIN] = "admin", [USER_ROLE_USER] = "user",
@@ -79,12 +80,12 @@ has_separator(const char *s)
 int
 user_name_check(const char *s, char *err, size_t errlen)
 {
-	if (!pol_utf8_valid(s))
+	if (!utf8_valid_str(s))
 		return fail(err, errlen, "display name: not valid UTF-8");
 	if (pol_has_control(s) || has_separator(s))
 		return fail(err, errlen, "display name: no control characters "
 		    "(tabs, line ends, escapes)");
-	if (pol_utf8_chars(s) > USER_NAME_CHARS || strlen(s) > USER_NAME_MAX)
+	if (utf8_chars(s) > USER_NAME_CHARS || strlen(s) > USER_NAME_MAX)
 		return fail(err, errlen, "display name: at most %d characters",
 		    USER_NAME_CHARS);
 	return 0;
@@ -136,7 +137,7 @@ user_password_check(const char *s, char *err, size_t errlen)
 	if (strlen(s) > PASSHASH_PASS_MAX)
 		return fail(err, errlen, "the password is longer than %d bytes",
 		    PASSHASH_PASS_MAX);
-	if (!pol_utf8_valid(s))
+	if (!utf8_valid_str(s))
 		return fail(err, errlen, "the password is not valid UTF-8");
 	if (pol_has_control(s))
 		return fail(err, errlen, "the password has a control "

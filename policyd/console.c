@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/policydef.h"
+#include "common/utf8.h"
 #include "imsg/imsg.h"
 #include "policyd/audit.h"
 #include "policyd/console.h"
@@ -82,7 +83,7 @@ console_printable(const char *s, char *out, size_t outlen)
 	static const char	 digits[] = "0123456789abcdef";
 	size_t			 o = 0;
 
-	if (pol_utf8_valid(s) && !pol_has_control(s)) {
+	if (utf8_valid_str(s) && !pol_has_control(s)) {
 		snprintf(out, outlen, "%s", s);
 		return;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/msg.h"
+#include "common/utf8.h"
 #include "policyd/policy.h"
 
 /* A buffer for a lower-cased address or domain. */
@@ -333,7 +334,7 @@ decide_outgoing(const struct policy_set *p, const struct policy_msg *m,
 		    (long long)r->id, pol_scope_name(r->scope), r->pattern);
 	else
 		snprintf(text, sizeof(text), "global: %s", pol_mode_name(mode));
-	pol_utf8_cut(text, POLICY_RULE_MAX);
+	utf8_cut(text, POLICY_RULE_MAX);
 	memcpy(a->rule, text, strlen(text) + 1);
 
 	switch (mode) {
@@ -358,7 +359,7 @@ decide_outgoing(const struct policy_set *p, const struct policy_msg *m,
 
 		a->action = POLICY_PASS;
 		/* Room for the note: the rule text is cut to make it. */
-		pol_utf8_cut(a->rule, POLICY_RULE_MAX - 20);
+		utf8_cut(a->rule, POLICY_RULE_MAX - 20);
 		len = strlen(a->rule);
 		snprintf(a->rule + len, sizeof(a->rule) - len,
 		    " (encrypted already)");

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/policydef.h"
+#include "common/utf8.h"
 #include "imsg/imsg.h"
 #include "policyd/audit.h"
 #include "policyd/db.h"
@@ -170,9 +171,9 @@ result_audit(const char *kind, uint32_t dir, const char *sender,
 				 d[RESULTS_DETAIL_MAX + 1], who[32];
 
 	/* The database takes only UTF-8. */
-	pol_utf8_copy(s, sizeof(s), sender);
-	pol_utf8_copy(rc, sizeof(rc), rcpt);
-	pol_utf8_copy(d, sizeof(d), detail);
+	utf8_copy(s, sizeof(s), sender);
+	utf8_copy(rc, sizeof(rc), rcpt);
+	utf8_copy(d, sizeof(d), detail);
 	snprintf(who, sizeof(who), "cryptod#%d", instance);
 	if ((a = malloc(sizeof(*a))) == NULL)
 		fatal("results");

@@ -26,15 +26,6 @@ EXCUSED = {
     "cert_chain_of_trust": (None, "the test certificate is self-signed"),
     "cert_revocation": (None, "the test certificate names no CRL or OCSP URI"),
     "engine_problem": (None, "the scanner's openssl has no GOST engine (we offer no GOST suite)"),
-    # testssl 3.0.8 probes ticket resumption with `openssl s_client
-    # -sess_out` on stdin at EOF: against TLS 1.3, which sends its tickets
-    # after the handshake, s_client often exits before it reads one, and
-    # the second connection then has no session to offer (seen with
-    # s_client alone: 3 of 6 tries wrote no session file; 0 of 6 with
-    # TLS 1.2 or with stdin held open).  Only a server that issues tickets
-    # meets it (smtpd does; webd issues none).
-    "sessionresumption_ticket": ("check failed because of connect problem",
-                                 "testssl's TLS 1.3 ticket probe loses a race of its own"),
 }
 
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tlsserver.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
 #include "smtpd/relay.h"
@@ -34,30 +35,6 @@
 
 struct smtpd		*smtpd;
 static struct relay_config relay_conf;
-
-static SSL_CTX *
-smtpd_tls_server(const struct pgpmg_conf *conf)
-{
-	SSL_CTX	*ctx;
-
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-		fatalx("TLS: cannot make a server context");
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-	/* TLS 1.2: forward-secret AEAD suites only. */
-	if (SSL_CTX_set_cipher_list(ctx,
-	    "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1)
-		fatalx("TLS: cipher list");
-	if (SSL_CTX_use_certificate_chain_file(ctx, conf->tls_certificate) != 1)
-		fatalx("TLS: certificate %s: %s", conf->tls_certificate,
-		    ERR_reason_error_string(ERR_get_error()));
-	if (SSL_CTX_use_PrivateKey_file(ctx, conf->tls_key,
-	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
-		fatalx("TLS: key %s: %s", conf->tls_key,
-		    ERR_reason_error_string(ERR_get_error()));
-	return ctx;
-}
 
 static void
 smtpd_relay_prejail(const struct pgpmg_conf *conf)
@@ -158,7 +135,7 @@ main(int argc, char *argv[])
 	sd.listen_fd = -1;
 	TAILQ_INIT(&sd.sessions);
 	if (c.conf.smtp_tls)
-		sd.server_ctx = smtpd_tls_server(&c.conf);
+		sd.server_ctx = tls_server_context(&c.conf);
 	smtpd_relay_prejail(&c.conf);
 	/* Room for every session the configuration allows. */
 	child_raise_fd_limit(c.conf.smtp_max_sessions * SMTPD_FDS_PER_SESSION +

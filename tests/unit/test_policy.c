@@ -339,7 +339,7 @@ Test(decide, long_rule_text)
 	finish(p);
 	decide1(p, addr, 0, "", 0, rule, NULL);
 	cr_expect_leq(strlen(rule), POLICY_RULE_MAX);
-	cr_expect(pol_utf8_valid(rule), "cut inside a character: %s", rule);
+	cr_expect(utf8_valid_str(rule), "cut inside a character: %s", rule);
 	cr_expect_eq(strncmp(rule, "rule 123456789: address éé", 28), 0);
 	cr_expect_eq(strcmp(rule + strlen(rule) - 3, "..."), 0);
 	policy_set_free(p);
@@ -544,18 +544,26 @@ Test(policydef, utf8)
 {
 	char	 o[8];
 
-	cr_expect(pol_utf8_valid("aé€😀"));
-	cr_expect(!pol_utf8_valid("\xc0\xaf"));		/* overlong */
-	cr_expect(!pol_utf8_valid("\xed\xa0\x80"));	/* surrogate */
-	cr_expect(!pol_utf8_valid("\xf4\x90\x80\x80"));	/* > U+10FFFF */
-	cr_expect(!pol_utf8_valid("\xe2\x82"));		/* cut */
-	cr_expect_eq(pol_utf8_chars("aé€😀"), 4);
-	pol_utf8_copy(o, sizeof(o), "a\xffé");
+	cr_expect(utf8_valid_str("aé€😀"));
+	cr_expect(!utf8_valid_str("\xc0\xaf"));		/* overlong */
+	cr_expect(!utf8_valid_str("\xed\xa0\x80"));	/* surrogate */
+	cr_expect(!utf8_valid_str("\xf4\x90\x80\x80"));	/* > U+10FFFF */
+	cr_expect(!utf8_valid_str("\xe2\x82"));		/* cut */
+	cr_expect_eq(utf8_chars("aé€😀"), 4);
+	utf8_copy(o, sizeof(o), "a\xffé");
 	cr_expect_str_eq(o, "a?é");
-	pol_utf8_copy(o, sizeof(o), "abcdeé");		/* just fits */
+	utf8_copy(o, sizeof(o), "abcdeé");		/* just fits */
 	cr_expect_str_eq(o, "abcdeé");
-	pol_utf8_copy(o, sizeof(o), "abcdefé");		/* é does not fit */
+	utf8_copy(o, sizeof(o), "abcdefé");		/* é does not fit */
 	cr_expect_str_eq(o, "abcdef");
-	pol_utf8_copy(o, sizeof(o), "abcde€");
+	utf8_copy(o, sizeof(o), "abcde€");
 	cr_expect_str_eq(o, "abcde");
+	/* By length: a NUL is a character, a sequence cut by the length is
+	 * not one, and a lead byte at the end reads nothing beyond it. */
+	cr_expect(utf8_valid("a\0b", 3));
+	cr_expect(!utf8_valid("\xe2\x82\xac", 2));
+	cr_expect(utf8_valid("\xe2\x82\xac", 3));
+	cr_expect(!utf8_valid("a\xf0", 2));
+	cr_expect(!utf8_valid("\x80", 1));		/* no lead */
+	cr_expect(!utf8_valid("\xf5\x80\x80\x80", 4));
 }
