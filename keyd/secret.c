@@ -12,7 +12,6 @@
  * rest, but the one passphrase gpg-agent caches for cryptod's restricted
  * socket does not open the organisation key (see orgkey.c).
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/lockedmem.h"
 #include "common/log.h"
 #include "keyd/keyd.h"
 
@@ -30,21 +30,7 @@
 static void *
 secret_page(size_t *maplen)
 {
-	long	 pg = sysconf(_SC_PAGESIZE);
-	void	*p;
-
-	*maplen = pg > 0 ? (size_t)pg : 4096;
-	if (*maplen < SECRET_READ + 1)
-		*maplen = (SECRET_READ + 1 + *maplen - 1) / *maplen * *maplen;
-	p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatal("passphrase: mmap");
-	if (mlock(p, *maplen) == -1)
-		fatal("passphrase: mlock");
-	if (madvise(p, *maplen, MADV_DONTDUMP) == -1)
-		fatal("passphrase: madvise");
-	return p;
+	return locked_alloc(SECRET_READ + 1, maplen, "passphrase");
 }
 
 void

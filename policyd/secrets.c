@@ -5,7 +5,6 @@
  * sealrotate.c's job, with secrets_reseal() from here, so that a value
  * in the clear never leaves this file's locked pages.
  */
-#include <sys/mman.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "common/child.h"
+#include "common/lockedmem.h"
 #include "common/log.h"
 #include "policyd/db.h"
 #include "policyd/secrets.h"
@@ -71,25 +71,10 @@ void
 secrets_prepare(const char *key_file)
 {
 	char	 err[512];
-	long	 pg = sysconf(_SC_PAGESIZE);
-	size_t	 pgsz = pg > 0 ? (size_t)pg : 4096;
-	void	*p;
 
-	/* mlock is not in policyd's syscall allowlist: lock now, as root
-	 * (whose CAP_IPC_LOCK lifts RLIMIT_MEMLOCK for these 65 KiB), and
-	 * keep the pages for good. */
-	vault_maplen = (sizeof(*vault) + pgsz - 1) / pgsz * pgsz;
-	p = mmap(NULL, vault_maplen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatal("secrets: mmap");
-	if (mlock(p, vault_maplen) == -1)
-		fatal("secrets: cannot lock %zu bytes of memory (without "
-		    "CAP_IPC_LOCK, RLIMIT_MEMLOCK must allow them)",
-		    vault_maplen);
-	if (madvise(p, vault_maplen, MADV_DONTDUMP) == -1)
-		fatal("secrets: madvise");
-	vault = p;
+	/* mlock is not in policyd's syscall allowlist: lock now, as root,
+	 * and keep the pages for good. */
+	vault = locked_alloc(sizeof(*vault), &vault_maplen, "secrets");
 	if (atexit(secrets_wipe) != 0)
 		fatalx("secrets: atexit");
 	if (seal_keyring_load(&vault->ring, key_file, err, sizeof(err)) == -1)
