@@ -21,7 +21,9 @@
  * sealed and opened here (secrets.c), and re-sealed after the key is
  * rotated (sealrotate.c).  And the console's logins and sessions, for
  * webd (console.c, console_login.c): the passwords are checked on a
- * thread of its own (verifier.c), the one thread besides the loop.
+ * thread of its own (verifier.c), the one thread besides the loop; and
+ * the console's operations (console_op.c and the console_*.c files that
+ * carry them out), for which webd asks with a session.
  */
 #include <string.h>
 
@@ -30,6 +32,7 @@
 #include "common/msg.h"
 #include "policyd/admin.h"
 #include "policyd/console.h"
+#include "policyd/console_op.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
 #include "policyd/housekeeping.h"
@@ -79,6 +82,9 @@ policyd_peer_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 	case IMSG_WEBD_LOGOUT:
 	case IMSG_WEBD_REAUTH:
 		console_msg(c, p, imsg);
+		break;
+	case IMSG_WEBD_OP:
+		console_op_msg(c, p, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from %s", imsg_type_name(imsg->hdr.type),
