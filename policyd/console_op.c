@@ -171,6 +171,21 @@ console_op_row(struct admin_req *q, int n, const char *const *fields)
 
 /* ---------------------------------------------------------------- run */
 
+int
+console_op_admin_args(struct admin_req *q, char a[][ADMIN_ARG_MAX + 1])
+{
+	/* Arguments beyond ADMIN_NARGS: the table's max keeps them "". */
+	for (int i = 0; i < ADMIN_NARGS; i++) {
+		if (strlen(q->cop->args[i]) > ADMIN_ARG_MAX) {
+			console_op_fail(q, CONSOLE_E_INVALID, "a value is "
+			    "longer than %d bytes", ADMIN_ARG_MAX);
+			return -1;
+		}
+		memcpy(a[i], q->cop->args[i], strlen(q->cop->args[i]) + 1);
+	}
+	return 0;
+}
+
 static void
 op_run(struct admin_req *q)
 {
@@ -183,14 +198,8 @@ op_run(struct admin_req *q)
 		return;
 	}
 	/* pgpmgctl's command, with pgpmgctl's bounds. */
-	for (int i = 0; i < ADMIN_NARGS; i++) {
-		if (strlen(q->cop->args[i]) > ADMIN_ARG_MAX) {
-			console_op_fail(q, CONSOLE_E_INVALID, "a value is "
-			    "longer than %d bytes", ADMIN_ARG_MAX);
-			return;
-		}
-		memcpy(a[i], q->cop->args[i], strlen(q->cop->args[i]) + 1);
-	}
+	if (console_op_admin_args(q, a) == -1)
+		return;
 	admin_run(q, spec->admin_op, a);
 }
 
@@ -359,4 +368,31 @@ static const struct op_spec op_specs[CONSOLE_OP_MAX + 1] = {
 	    ADMIN_OP_POLICY_SHOW, NULL },
 	[CONSOLE_OP_POLICY_SET] = { "policy-set", A, 1, 2, 2, 0,
 	    ADMIN_OP_POLICY_SET, NULL },
+	[CONSOLE_OP_RULE_LIST] = { "rule-list", A, 0, 0, 0, 0,
+	    ADMIN_OP_RULE_LIST, NULL },
+	/* SCOPE, PATTERN, ACTION, PRIORITY ("": the default) */
+	[CONSOLE_OP_RULE_ADD] = { "rule-add", A, 1, 3, 4, 0,
+	    ADMIN_OP_RULE_ADD, NULL },
+	[CONSOLE_OP_RULE_DEL] = { "rule-delete", A, 1, 1, 1, 0,
+	    ADMIN_OP_RULE_DEL, NULL },
+	[CONSOLE_OP_DOMAIN_LIST] = { "domain-list", A, 0, 0, 0, 0,
+	    ADMIN_OP_DOMAIN_LIST, NULL },
+	[CONSOLE_OP_DOMAIN_ADD] = { "domain-add", A, 1, 1, 1, 0,
+	    ADMIN_OP_DOMAIN_ADD, NULL },
+	[CONSOLE_OP_DOMAIN_DEL] = { "domain-delete", A, 1, 1, 1, 0,
+	    ADMIN_OP_DOMAIN_DEL, NULL },
+	[CONSOLE_OP_USER_LIST] = { "user-list", A, 0, 0, 0, 0,
+	    ADMIN_OP_USER_LIST, NULL },
+	/* ADDRESS, NAME ("": none), ROLE ("": user) */
+	[CONSOLE_OP_USER_ADD] = { "user-add", A, 1, 1, 3, 0,
+	    0, console_user_add },
+	/* ADDRESS, FIELD, VALUE ("" only for the name) */
+	[CONSOLE_OP_USER_SET] = { "user-set", A, 1, 2, 3, 0,
+	    ADMIN_OP_USER_SET, NULL },
+	[CONSOLE_OP_USER_RESET] = { "user-reset", A, 1, 1, 1, 0,
+	    0, console_user_reset },
+	[CONSOLE_OP_USER_DEL] = { "user-delete", A, 1, 1, 1, 0,
+	    ADMIN_OP_USER_DEL, NULL },
+	[CONSOLE_OP_MY_PASSWORD] = { "my-password", U, 1, 1, 1, 0,
+	    0, console_my_password },
 };

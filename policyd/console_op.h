@@ -55,6 +55,10 @@ void	console_op_finish(struct admin_req *, uint32_t code, uint32_t wait,
 	    const char *msg, int fd);
 void	console_op_fail(struct admin_req *, uint32_t code, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* The first ADMIN_NARGS arguments as pgpmgctl's commands take them;
+ * -1 (answered INVALID) when one is longer than ADMIN_ARG_MAX. */
+int	console_op_admin_args(struct admin_req *,
+	    char [][ADMIN_ARG_MAX + 1]);
 /* ADMIN_E_* as the console's code. */
 uint32_t console_code_of_admin(uint32_t);
 /* One output line: n fields joined by tabs, each field's control

@@ -364,17 +364,24 @@ const struct db_statement policyd_statements[] = {
 	    "SELECT (SELECT pg_catalog.count(*) FROM del), "
 	    "(SELECT pg_catalog.count(*) FROM aud)", 7 },
 
-	/* $1 actor, $2 address, $3 display name, $4 role.  No password,
-	 * the portal login off: the schema's defaults. */
+	/*
+	 * $1 actor, $2 address, $3 display name, $4 role, $5 the PHC string
+	 * of a password (the console's new users) or NULL (pgpmgctl's: no
+	 * password), $6 the portal login (NULL: off, the schema's default).
+	 * The audit row says whether there is a password, never the hash.
+	 */
 	{ STMT_USER_ADD,
 	    "WITH ins AS (INSERT INTO pgpmg.users (address, display_name, "
-	    "role) VALUES ($2, $3, $4) RETURNING address, display_name, role, "
+	    "role, password_hash, portal_login, password_changed_at) "
+	    "VALUES ($2, $3, $4, $5::text, COALESCE($6::boolean, false), "
+	    "CASE WHEN $5::text IS NOT NULL THEN pg_catalog.now() END) "
+	    "RETURNING address, display_name, role, "
 	    "portal_login, password_hash), "
 	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
 	    "SELECT $1, 'user-add', ins.address, pg_catalog.json_build_object("
 	    "'before', NULL, 'after', " USER_JSON("ins") ")::text FROM ins "
 	    "RETURNING id) "
-	    "SELECT ins.address, ins.role, aud.id FROM ins, aud", 4 },
+	    "SELECT ins.address, ins.role, aud.id FROM ins, aud", 6 },
 	/* $1: at most this many.  In byte order of the lower-case address,
 	 * whatever the database's collation, so the order is the same on
 	 * every installation. */

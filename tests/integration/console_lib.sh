@@ -16,6 +16,8 @@
 #   ans TAG / ms TAG    an answer without its tag and kind / its time
 #   opans TAG           an operation's DONE: "CODE WAIT MESSAGE"
 #   opdata TAG          its output lines;  opfd TAG: its fd's lines
+#                       (each TAG's lines are kept until a later script
+#                       answers that TAG again: tags are [A-Za-z0-9_])
 #   sql QUERY           psql as the superuser; last_audit: the last row's id
 #   cheap_phc PASSWORD  an scrypt PHC of N = 2^10 (the least policyd
 #                       takes), made by Python's hashlib: the suites'
@@ -69,13 +71,17 @@ web() {
 		echo "$(($(now_ms) - t0)) $line" >>"$OUT"
 	done
 	exec 5<&-
+	mkdir -p "$OUT.tags"
+	awk -v d="$OUT.tags" '{ t[$2] = 1 } END { for (k in t) printf "" > (d "/" k) }' "$OUT"
+	awk -v d="$OUT.tags" '{ print >> (d "/" $2) }' "$OUT"
 }
 
 ans() { awk -v t="$1" '$2 == t { sub(/^[^ ]+ [^ ]+ [^ ]+ ?/, ""); print; exit }' "$OUT"; }
 ms() { awk -v t="$1" '$2 == t { print $1; exit }' "$OUT"; }
-opans() { grep -E "^[0-9]+ $1 op " "$OUT" | sed -E "s/^[0-9]+ $1 op //"; }
-opdata() { grep -E "^[0-9]+ $1 data " "$OUT" | sed -E "s/^[0-9]+ $1 data //"; }
-opfd() { grep -E "^[0-9]+ $1 fd " "$OUT" | sed -E "s/^[0-9]+ $1 fd //"; }
+tagged() { cat "$OUT.tags/$2" 2>/dev/null | grep -E "^[0-9]+ $2 $1 " | sed -E "s/^[0-9]+ $2 $1 //"; }
+opans() { tagged op "$1"; }
+opdata() { tagged data "$1"; }
+opfd() { tagged fd "$1"; }
 show() { sed 's/^/#   /' "$OUT"; }
 
 sql() { pg_psql -c "$1"; }
