@@ -72,8 +72,8 @@ void	console_user_reset(struct admin_req *);
 void	console_my_password(struct admin_req *);
 /* console_keys.c */
 void	console_key_list(struct admin_req *);
-void	console_key_change(struct admin_req *);
-void	console_key_export(struct admin_req *);
+/* Every other key operation, as console_keys.c's table says. */
+void	console_key_op(struct admin_req *);
 /* console_status.c */
 void	console_status(struct admin_req *);
 /* console_audit.c */

@@ -222,6 +222,144 @@ SB=$(login bob@example.com "$PW_B2" 192.0.2.2); CLIENT[$SB]=192.0.2.2
 PW_BOB=$PW_B2
 echo "# users done after ${SECONDS}s"
 
+# ---------------------------------------------------------------- keys
+keyd_setup
+G=$T/outside
+mkdir -m 0700 "$G"
+gx() { gpg --homedir "$G" --batch --quiet --passphrase "${GX_PASS:-}" --pinentry-mode loopback "$@"; }
+fpr_of() { gx --with-colons -k "$1" | awk -F: '/^fpr/ { print $10; exit }'; }
+newkey() {	# UID: a key with a signing primary and an encryption subkey
+	gx --quick-gen-key "$1" ed25519 sign,cert 1y
+	gx --quick-add-key "$(fpr_of "$1")" cv25519 encr 1y
+}
+# mallory's own public key (a name beside the address), one that also
+# names alice, and one that names alice only; dave of example.org, an
+# external correspondent; and mallory's own key pair (passphrase given).
+newkey "Mallory M <mallory@example.com>"; MK=$(fpr_of "Mallory M")
+gx -a --export "$MK" >"$T/mallory.asc"
+newkey "mixed@example.com"; MIX=$(fpr_of mixed@example.com)
+gx --quick-add-uid "$MIX" "mallory@example.com"; gx --quick-add-uid "$MIX" "Alice <alice@example.com>"
+gx --quick-revoke-uid "$MIX" mixed@example.com
+gx -a --export "$MIX" >"$T/mixed.asc"
+newkey "alice@example.com"; FAKE=$(fpr_of alice@example.com)
+gx -a --export "$FAKE" >"$T/fake-alice.asc"
+newkey "Dave <dave@example.org>"; DK=$(fpr_of dave@example.org)
+gx -a --export "$DK" >"$T/dave.asc"
+GX_PASS="mallory's passphrase" newkey "Mallory Pair <mallory@example.com>"
+MP=$(fpr_of "Mallory Pair")
+GX_PASS="mallory's passphrase" gx -a --export-secret-keys "$MP" >"$T/mallory.sec.asc"
+GX_PASS="other passphrase" newkey "mallory.pair@example.com"
+OP=$(fpr_of mallory.pair@example.com)
+GX_PASS="other passphrase" gx -a --export-secret-keys "$OP" >"$T/other.sec.asc"
+gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
+echo "# keys made after ${SECONDS}s"
+upline() {	# TAG NAME SESSION PASSWORD FILE ARG...
+	local tag=$1 name=$2 sid=$3 pw=$4 file=$5 line a
+	shift 5
+	line="$tag OPUP $name $sid ${CLIENT[$sid]} $(enc "$pw") $file"
+	for a in "$@"; do line="$line $(enc "$a")"; done
+	printf '%s' "$line"
+}
+keyrow() { opdata "$1" | awk -F'\t' -v f="$2" '$1 == f'; }
+ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+
+base=$(last_audit)
+op g KEY_GENERATE "$SA" "$PW_ALICE" bob@example.com
+BK=$(opdata g)
+op l KEY_LIST "$SA" ""
+[ "$(opans g)" = "ok 0 " ] && [[ $BK =~ ^[0-9A-F]{40}$ ]] &&
+    [[ $(keyrow l "$BK") =~ ^$BK$'\t'internal$'\t'generated$'\t'$ISO$'\t'$ISO$'\t'no$'\t'yes$'\t'bob@example\.com$ ]] &&
+    ok "key generate: the fingerprint; key list: internal, generated, created, an expiry, not revoked, held, the address" ||
+    { not_ok "generate: $(opans g) / $(keyrow l "$BK")"; show; }
+[ "$(opdata l | awk -F'\t' 'NF != 8' | wc -l)" = 0 ] && [ "$(opdata l | grep -c .)" = "$(sql "SELECT count(*) FROM pgpmg.keys")" ] &&
+    ok "every key of the record listed, each in eight fields" || not_ok "key list lines"
+[ "$(actor_of key-generate)" = "admin:alice@example.com " ] && ok "audited as key-generate by admin:alice@example.com" ||
+    not_ok "key-generate audit: $(actor_of key-generate)"
+op e KEY_EXPORT "$SA" "" "${BK,,}"
+opfd e >"$T/bob.asc"
+mkdir -m 0700 "$T/reader"
+[ "$(opans e)" = "ok 0 " ] && [ -z "$(opdata e)" ] && head -1 "$T/bob.asc" | grep -q '^-----BEGIN PGP PUBLIC KEY BLOCK-----' &&
+    gpg --homedir "$T/reader" --batch --with-colons --import-options show-only --import "$T/bob.asc" 2>/dev/null |
+    grep -q "^fpr:::::::::$BK:" &&
+    ok "key export (a fingerprint in lower case): the armour as DONE's fd, which gpg reads" || { not_ok "export: $(opans e)"; show; }
+! grep -q 'PRIVATE' "$T/bob.asc" && ok "... the public key only" || not_ok "a secret key in the export"
+op x KEY_EXPORT "$SA" "" nothex
+[ "$(opans x)" = "invalid 0 a fingerprint is 40 or 64 hexadecimal digits" ] && ok "not a fingerprint: invalid" || not_ok "not fpr: $(opans x)"
+
+# The own-key rule: bob sees and exports his key, mallory sees none of it.
+op b MY_KEYS "$SB" ""
+op m MY_KEYS "$SM" ""
+[ "$(opdata b | cut -f1)" = "$BK" ] && [ -z "$(opdata m)" ] && [ "$(opans m)" = "ok 0 " ] &&
+    ok "my keys: bob's own key for bob, nothing for mallory" || { not_ok "my keys: $(opdata b) / $(opdata m)"; }
+web "$(opline be MY_KEY_EXPORT "$SB" "" "$BK")" "$(opline me MY_KEY_EXPORT "$SM" "" "$BK")" \
+    "$(opline mn MY_KEY_EXPORT "$SM" "" 0123456789ABCDEF0123456789ABCDEF01234567)"
+[ "$(opfd be | head -1)" = "-----BEGIN PGP PUBLIC KEY BLOCK-----" ] &&
+    ok "my key export: bob exports his own" || { not_ok "bob's export"; show; }
+[ "$(opans me)" = "notfound 0 you have no key $BK" ] && [ -z "$(opfd me)" ] &&
+    [ "$(opans mn)" = "notfound 0 you have no key 0123456789ABCDEF0123456789ABCDEF01234567" ] &&
+    ok "mallory cannot export bob's key: notfound, as for a key nobody has" || { not_ok "mallory's export"; show; }
+base=$(last_audit)
+op mr MY_KEY_REVOKE "$SM" "$PW_MALLORY" "$BK"
+[ "$(opans mr)" = "notfound 0 you have no key $BK" ] &&
+    [ "$(sql "SELECT revoked FROM pgpmg.keys WHERE fingerprint = '$BK'")" = f ] &&
+    [ "$(sql "SELECT count(*) FROM pgpmg.audit_log WHERE id > $base AND kind <> 'login'")" = 0 ] &&
+    ok "mallory cannot revoke bob's key: notfound, nothing revoked or audited" || not_ok "mallory's revoke: $(opans mr)"
+
+# Uploads: the user's own address in every user ID, or nothing.
+base=$(last_audit)
+web "$(upline u1 MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/mixed.asc")" \
+    "$(upline u2 MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/fake-alice.asc")"
+[ "$(opans u1)" = "invalid 0 key $MIX has a user ID that is not mallory@example.com: only a key whose every user ID is your address can be uploaded" ] &&
+    [ "$(opans u2)" = "invalid 0 key $FAKE has a user ID that is not mallory@example.com: only a key whose every user ID is your address can be uploaded" ] &&
+    [ "$(sql "SELECT count(*) FROM pgpmg.keys WHERE fingerprint IN ('$MIX', '$FAKE')")" = 0 ] &&
+    ! ctl key list | grep -qE "$MIX|$FAKE" &&
+    ok "my key import: a key that also names another address, or names another only: invalid, nothing imported" ||
+    { not_ok "foreign uploads: $(opans u1) / $(opans u2)"; show; }
+web "$(upline u MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/mallory.asc")"
+op m MY_KEYS "$SM" ""
+row=$(sql "SELECT actor || '|' || subject || '|' || (details::json ->> 'source') FROM pgpmg.audit_log WHERE kind = 'key-upload' AND id > $base")
+[ "$(opans u)" = "ok 0 " ] && [ "$(opdata u)" = "$MK" ] &&
+    [[ $(keyrow m "$MK") =~ ^$MK$'\t'internal$'\t'uploaded$'\t'$ISO$'\t'$ISO$'\t'no$'\t'no$'\t'mallory@example\.com$ ]] &&
+    [ "$row" = "user:mallory@example.com|$MK|uploaded" ] &&
+    ok "my key import of mallory's own key (a name beside the address): recorded as uploaded, audited as key-upload by user:mallory@example.com" ||
+    { not_ok "mallory's upload: $(opans u) / $row"; show; }
+web "$(upline p0 MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/mallory.sec.asc")" \
+    "$(upline p1 MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/mallory.sec.asc" "not the passphrase")"
+[ "$(opans p0 | cut -d' ' -f1-2)" = "passphrase 0" ] && [ "$(opans p1 | cut -d' ' -f1-2)" = "passphrase 0" ] &&
+    ok "a key pair without its passphrase, or with a wrong one: passphrase" || { not_ok "pair: $(opans p0) / $(opans p1)"; }
+[ "$(opans p0 | cut -d' ' -f3-)" = "a key pair needs its passphrase" ] || echo "# p0: $(opans p0)"
+web "$(upline p MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/mallory.sec.asc" "mallory's passphrase")" \
+    "$(upline o MY_KEY_IMPORT "$SM" "$PW_MALLORY" "$T/other.sec.asc" "other passphrase")"
+op m MY_KEYS "$SM" ""
+[ "$(opans p)" = "ok 0 " ] && [ "$(keyrow m "$MP" | cut -f2,3,7)" = "internal	uploaded	yes" ] &&
+    ok "mallory's own key pair with its passphrase: imported, held" || { not_ok "own pair: $(opans p)"; show; }
+[ "$(opans o)" = "invalid 0 key $OP has a user ID that is not mallory@example.com: only a key whose every user ID is your address can be uploaded" ] &&
+    ok "... a key pair of another address: invalid" || { not_ok "pair of another: $(opans o)"; }
+
+# Revoke and delete.
+base=$(last_audit)
+op r MY_KEY_REVOKE "$SB" "$PW_BOB" "$BK"
+op l KEY_LIST "$SA" ""
+[ "$(opans r)" = "ok 0 " ] && [ "$(opdata r)" = "$BK" ] && [ "$(keyrow l "$BK" | cut -f6)" = yes ] &&
+    [ "$(actor_of key-revoke)" = "user:bob@example.com " ] &&
+    ok "my key revoke: bob revokes his own key; the list shows it revoked; audited by user:bob@example.com" ||
+    { not_ok "bob's revoke: $(opans r)"; show; }
+web "$(upline i KEY_IMPORT "$SA" "$PW_ALICE" "$T/dave.asc")"
+op l KEY_LIST "$SA" ""
+[ "$(opans i)" = "ok 0 " ] && [[ $(keyrow l "$DK") =~ ^$DK$'\t'external$'\t'imported$'\t' ]] &&
+    [ "$(actor_of key-import)" = "admin:alice@example.com " ] &&
+    ok "key import (an administrator's): dave's key external, imported, audited" || { not_ok "import: $(opans i)"; show; }
+op d KEY_DELETE "$SA" "$PW_ALICE" "$DK"
+op n KEY_DELETE "$SA" "$PW_ALICE" "$BK"
+op l KEY_LIST "$SA" ""
+[ "$(opans d)" = "ok 0 " ] && [ -z "$(keyrow l "$DK")" ] && [ "$(actor_of key-delete)" = "admin:alice@example.com " ] &&
+    ok "key delete: gone from the record, audited" || { not_ok "delete: $(opans d)"; }
+[ "$(opans n | cut -d' ' -f1)" = invalid ] && [ -n "$(keyrow l "$BK")" ] &&
+    ok "a key pair is not deleted (invalid: revoke it instead)" || not_ok "delete pair: $(opans n)"
+op g KEY_GENERATE "$SB" "$PW_BOB" bob@example.com
+[ "$(opans g)" = "denied 0 only an administrator may do this" ] && ok "a user cannot generate keys" || not_ok "user generate: $(opans g)"
+echo "# keys done after ${SECONDS}s"
+
 # ---------------------------------------------------------------- malformed
 # An argument beyond CONSOLE_ARG_MAX is a protocol violation (webd refuses
 # longer input itself): fatal to policyd, and so to the appliance.
