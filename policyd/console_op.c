@@ -364,6 +364,8 @@ console_op_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 static const struct op_spec op_specs[CONSOLE_OP_MAX + 1] = {
 	/*			   name, role, P, min, max, upload,
 				   pgpmgctl's, own */
+	[CONSOLE_OP_STATUS] = { "status", A, 0, 0, 0, 0,
+	    0, console_status },
 	[CONSOLE_OP_POLICY_SHOW] = { "policy-show", A, 0, 0, 0, 0,
 	    ADMIN_OP_POLICY_SHOW, NULL },
 	[CONSOLE_OP_POLICY_SET] = { "policy-set", A, 1, 2, 2, 0,

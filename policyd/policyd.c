@@ -39,6 +39,7 @@
 #include "policyd/keyops.h"
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
+#include "policyd/procs.h"
 #include "policyd/results.h"
 #include "policyd/sealrotate.h"
 #include "policyd/secrets.h"
@@ -58,6 +59,7 @@ policyd_started(struct child *c)
 	secrets_init(c);
 	sealrotate_init(c);
 	console_init(c);
+	procs_init(c);
 	verifier_init(c->base);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
@@ -112,6 +114,12 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 		break;
 	case IMSG_PARENT_KEY:
 		keyops_request(c, imsg);
+		break;
+	case IMSG_PARENT_PROCS_ENTRY:
+		procs_entry(c, imsg);
+		break;
+	case IMSG_PARENT_PROCS_END:
+		procs_end(c, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from parent",

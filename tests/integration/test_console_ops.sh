@@ -360,6 +360,40 @@ op g KEY_GENERATE "$SB" "$PW_BOB" bob@example.com
 [ "$(opans g)" = "denied 0 only an administrator may do this" ] && ok "a user cannot generate keys" || not_ok "user generate: $(opans g)"
 echo "# keys done after ${SECONDS}s"
 
+# ---------------------------------------------------------------- status
+op st STATUS "$SA" ""
+procs=$(opdata st | grep '^proc	')
+[ "$(opans st)" = "ok 0 " ] && [ "$(grep -c . <<<"$procs")" = 5 ] &&
+    [ "$(awk -F'\t' 'NF != 14' <<<"$procs" | wc -l)" = 0 ] &&
+    [ "$(cut -f2 <<<"$procs" | sort | tr '\n' ' ')" = "cryptod#0 keyd policyd smtpd webd " ] &&
+    ok "status: every process, in fourteen fields" || { not_ok "status: $(opans st)"; show; }
+bad=""
+for p in keyd policyd cryptod#0 smtpd; do
+	read -r name pid ready up user sc nnp cap root netns ll pup pexp < <(awk -F'\t' -v n="$p" '$2 == n { $1 = ""; print }' OFS=' ' <<<"$procs")
+	u=_pgpmg_${p%#*}
+	[ "$pid" = "$(child_pid "$p")" ] && [ "$ready" = 1 ] && [ "$user" = "$u" ] && [ "$sc" = 2 ] &&
+	    [ "$nnp" = 1 ] && [ "$cap" = 0000000000000000 ] && [ "$pup" = "$pexp" ] && [ "$pexp" -gt 0 ] || bad="$bad $p"
+	case $p in smtpd) [ "$netns" = 0 ] || bad="$bad $p:netns";; *) [ "$netns" = 1 ] || bad="$bad $p:netns";; esac
+done
+[ -z "$bad" ] && ok "status: each sandboxed process as pgpmgctl status has it: its pid, ready, its user, seccomp 2, no_new_privs, no capability, its network namespace, all peers up" ||
+    { not_ok "status fields:$bad"; sed 's/^/#   /' <<<"$procs"; }
+db=$(opdata st | grep '^db	')
+[[ $db =~ ^db$'\t'up$'\t'[0-9]+$'\t'PostgreSQL\ 15 ]] && ok "status: the database up, with the server's version" || not_ok "db line: $db"
+op st STATUS "$SB" ""
+[ "$(opans st)" = "denied 0 only an administrator may do this" ] && ok "status is an administrator's" || not_ok "user status: $(opans st)"
+# The parent stopped: policyd does not wait for ever.
+kill -STOP "$PGPMGD_PID"
+t0=$(now_ms)
+op st STATUS "$SA" ""
+t=$(($(now_ms) - t0))
+kill -CONT "$PGPMGD_PID"
+[ "$(opans st)" = "unavailable 0 the processes' status: the parent did not answer in time" ] && [ "$t" -ge 4900 ] && [ "$t" -lt 8000 ] &&
+    ok "the parent stopped: status unavailable after the timeout ($t ms)" || { not_ok "parent stopped: $(opans st) ($t ms)"; }
+sleep 0.5
+op st STATUS "$SA" ""
+[ "$(opans st)" = "ok 0 " ] && ok "the parent back: status ok again (its late answer dropped)" || not_ok "after CONT: $(opans st)"
+echo "# status done after ${SECONDS}s"
+
 # ---------------------------------------------------------------- malformed
 # An argument beyond CONSOLE_ARG_MAX is a protocol violation (webd refuses
 # longer input itself): fatal to policyd, and so to the appliance.
