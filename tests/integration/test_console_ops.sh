@@ -243,8 +243,9 @@ newkey() {	# UID: a key with a signing primary and an encryption subkey
 newkey "Mallory M <mallory@example.com>"; MK=$(fpr_of "Mallory M")
 gx -a --export "$MK" >"$T/mallory.asc"
 newkey "mixed@example.com"; MIX=$(fpr_of mixed@example.com)
-gx --quick-add-uid "$MIX" "mallory@example.com"; gx --quick-add-uid "$MIX" "Alice <alice@example.com>"
-gx --quick-revoke-uid "$MIX" mixed@example.com
+gx --quick-add-uid "$MIX" "mallory@example.com" 2>/dev/null
+gx --quick-add-uid "$MIX" "Alice <alice@example.com>" 2>/dev/null
+gx --quick-revoke-uid "$MIX" mixed@example.com 2>/dev/null
 gx -a --export "$MIX" >"$T/mixed.asc"
 newkey "alice@example.com"; FAKE=$(fpr_of alice@example.com)
 gx -a --export "$FAKE" >"$T/fake-alice.asc"
