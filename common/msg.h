@@ -185,7 +185,7 @@ enum imsg_type {
 	IMSG_WEBD_OP,		/* u32 request, u32 CONSOLE_OP_*, string
 				   session id, string client, string password
 				   ("" when the op asks for none), CONSOLE_NARGS
-				   x string arg (each <= ADMIN_ARG_MAX, "" when
+				   x string arg (each <= CONSOLE_ARG_MAX, "" when
 				   not used); fd: the upload of a key import
 				   (a sealed memfd), or none */
 	IMSG_POLICYD_OP_DATA,	/* u32 request, string text
@@ -313,7 +313,9 @@ enum admin_error {
 enum key_op {
 	KEY_OP_GENERATE = 1,	/* arg: internal address */
 	KEY_OP_IMPORT,		/* fd: armoured or binary key(s); a secret
-				   key needs its passphrase */
+				   key needs its passphrase; arg: "" or the
+				   address that every user ID of every key
+				   must be (the console's own-key upload) */
 	KEY_OP_EXPORT,		/* arg: address or fingerprint; armoured */
 	KEY_OP_LIST,		/* text, one key per line */
 	KEY_OP_REVOKE,		/* arg: address or fingerprint */
@@ -400,7 +402,9 @@ enum console_op {
 				   then "db\tSTATE\tSECONDS\tTEXT" */
 	CONSOLE_OP_STATS,	/* A: arg hours (1..168, "" 24): one line per
 				   hour and outcome with messages,
-				   "HOUR-START-UNIX\tOUTCOME\tCOUNT" */
+				   "HOUR-START-UNIX\tOUTCOME\tCOUNT"; the
+				   outcomes messages, encrypted, signed,
+				   decrypted, sig-good, sig-bad, failed */
 	CONSOLE_OP_FAILURES,	/* A: the last 50 failed or refused
 				   messages and failed logins: "TIME\tKIND\t
 				   ACTOR\tSUBJECT\tDETAIL" (audit rows) */
@@ -431,8 +435,11 @@ enum console_op {
 	CONSOLE_OP_KEY_REVOKE,	/* A P: FINGERPRINT */
 	CONSOLE_OP_KEY_DELETE,	/* A P: FINGERPRINT (public keys only) */
 	CONSOLE_OP_AUDIT_LIST,	/* A: PROCESS, KIND, ACTOR, SINCE, UNTIL,
-				   BEFORE-ID (each "" for any; times ISO 8601;
-				   at most 100 rows, newest first):
+				   BEFORE-ID (each "" for any; PROCESS one of
+				   console, pgpmgctl, cryptod, policyd, other;
+				   ACTOR any part of it; times ISO 8601, UTC
+				   without a zone; at most 100 rows, newest
+				   first):
 				   "ID\tTIME\tPROCESS\tACTOR\tKIND\tSUBJECT\t
 				   DETAIL" */
 	CONSOLE_OP_AUDIT_CHAIN,	/* A: "ok\tROWS\tLAST-ID" or
@@ -446,9 +453,14 @@ enum console_op {
 	CONSOLE_OP_MY_KEY_REVOKE,/* U P: FINGERPRINT of one of them */
 	CONSOLE_OP_MY_PASSWORD,	/* U P: NEW PASSWORD (the session ends with
 				   it, as every session of the user does) */
+	CONSOLE_OP_USER_DEL,	/* A P: as ADMIN_OP_USER_DEL */
 };
-#define CONSOLE_OP_MAX	CONSOLE_OP_MY_PASSWORD
+#define CONSOLE_OP_MAX	CONSOLE_OP_USER_DEL
 #define CONSOLE_NARGS	6
+/* One argument: a new password or a key's passphrase is as long as a
+ * password may be (CONSOLE_PASSWORD_MAX); every other value has its own,
+ * shorter bound, checked by policyd. */
+#define CONSOLE_ARG_MAX	1024
 /* A key upload from the console. */
 #define CONSOLE_UPLOAD_MAX	((size_t)1 << 20)
 enum console_error {

@@ -58,9 +58,19 @@
 #define STMT_USER_PASSWD	"user_passwd"
 #define STMT_USER_DEL		"user_del"
 
-/* The record of keys (keyrecord.c). */
+/* The record of keys (keyrecord.c), and the console's view of it
+ * (console_keys.c). */
 #define STMT_KEYS_UPSERT	"keys_upsert"
 #define STMT_KEYS_PRUNE		"keys_prune"
+#define STMT_KEY_LIST		"key_list"
+
+/* The console's dashboard and audit views (console_audit.c,
+ * auditverify.c): reading only. */
+#define STMT_STATS_HOURS	"stats_hours"
+#define STMT_FAILURES		"failures"
+#define STMT_AUDIT_LIST		"audit_list"
+#define STMT_AUDIT_CHUNK	"audit_chunk"
+#define STMT_NOTICE_LIST	"notice_list"
 
 /* Sealed values in pgpmg.secrets (secrets.c, sealrotate.c). */
 #define STMT_SECRET_GET		"secret_get"
