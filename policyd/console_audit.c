@@ -34,6 +34,7 @@
 
 #include "common/msg.h"
 #include "common/policydef.h"
+#include "common/utf8.h"
 #include "policyd/admin_internal.h"
 #include "policyd/audit.h"
 #include "policyd/console_op.h"
@@ -247,8 +248,8 @@ console_audit_list(struct admin_req *q)
 		return;
 	}
 	/* Any text may be looked for; the server takes only UTF-8. */
-	if (strlen(a[1]) > AUDIT_KIND_MAX || !pol_utf8_valid(a[1]) ||
-	    strlen(a[2]) > AUDIT_ACTOR_MAX || !pol_utf8_valid(a[2])) {
+	if (strlen(a[1]) > AUDIT_KIND_MAX || !utf8_valid_str(a[1]) ||
+	    strlen(a[2]) > AUDIT_ACTOR_MAX || !utf8_valid_str(a[2])) {
 		console_op_fail(q, CONSOLE_E_INVALID, "kind or actor: at most "
 		    "%d and %d bytes of UTF-8", AUDIT_KIND_MAX,
 		    AUDIT_ACTOR_MAX);
