@@ -104,9 +104,16 @@ page_csrf(struct evbuffer *b, const struct console_session *s)
 }
 
 void
-page_password(struct evbuffer *b, const char *id)
+page_password(struct evbuffer *b, const struct console_session *s,
+    const char *id)
 {
-	page_printf(b, "<label for=\"");
+	/* Whose password it is, for a password manager (which would
+	 * otherwise take the form's other address, say a new user's, for
+	 * the account): never sent, as it has no name. */
+	page_printf(b, "<input type=\"text\" autocomplete=\"username\" "
+	    "value=\"");
+	page_text(b, s->address);
+	page_printf(b, "\" hidden>\n<label for=\"");
 	page_text(b, id);
 	page_printf(b, "\">Your password</label>\n<input id=\"");
 	page_text(b, id);

@@ -39,7 +39,8 @@ void	page_printf(struct evbuffer *, const char *fmt, ...)
 void	page_csrf(struct evbuffer *, const struct console_session *);
 /* The "Your password" field of a form whose operation is marked P in
  * common/msg.h; id names it uniquely on its page. */
-void	page_password(struct evbuffer *, const char *id);
+void	page_password(struct evbuffer *, const struct console_session *,
+	    const char *id);
 /* <p class="result ok|error">text</p>, text escaped. */
 void	page_result(struct evbuffer *, int ok, const char *text);
 /* The banner for an answer: the table's words and policyd's message. */

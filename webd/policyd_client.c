@@ -335,8 +335,8 @@ pc_answered(struct imsg_reader *r, uint32_t type)
 		    imsg_type_name(type), id);
 	if (pc_kinds[q->kind].answer != type &&
 	    !(q->kind == PC_OP && type == IMSG_POLICYD_OP_DATA))
-		fatalx("%s for request %u, a %s", imsg_type_name(type), id,
-		    pc_kinds[q->kind].name);
+		fatalx("%s for %s request %u", imsg_type_name(type),
+		    pc_kinds[q->kind].name, id);
 	return q;
 }
 

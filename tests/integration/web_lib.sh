@@ -72,3 +72,8 @@ login() {
 	[ -n "$SID" ] || return 1
 	return 0
 }
+
+# True once policyd answers the console's operations (IMSG_WEBD_OP): until
+# the ops branch is merged it does not, and an admin's page, which asks
+# for them, would stop the appliance.
+policyd_answers_ops() { grep -qs 'IMSG_WEBD_OP' "$REPO"/policyd/*.c; }
