@@ -24,6 +24,7 @@
 #include "common/msg.h"
 #include "common/userdef.h"
 #include "imsg/imsg.h"
+#include "webd/page.h"
 #include "webd/policyd_client.h"
 #include "webd/webd.h"
 
@@ -138,8 +139,8 @@ pc_start(struct conn *c, enum pc_kind kind, void *arg)
 	if (pc_policyd() == NULL) {
 		log_warnx("conn %llu (%s): %s: policyd is not there yet",
 		    (unsigned long long)c->id, c->peer, pc_kinds[kind].name);
-		response_error(c, 503, "the console is starting; try again "
-		    "in a moment");
+		response_unavailable(c, PAGE_RETRY_BUSY, "the console is "
+		    "starting; try again in a moment");
 		return NULL;
 	}
 	for (size_t i = 0; i < POLICYD_PENDING_MAX && q == NULL; i++)
@@ -149,8 +150,8 @@ pc_start(struct conn *c, enum pc_kind kind, void *arg)
 		log_warnx("conn %llu (%s): %s: %d requests wait for policyd "
 		    "already", (unsigned long long)c->id, c->peer,
 		    pc_kinds[kind].name, POLICYD_PENDING_MAX);
-		response_error(c, 503, "the console is busy; try again in a "
-		    "moment");
+		response_unavailable(c, PAGE_RETRY_BUSY, "the console is busy; "
+		    "try again in a moment");
 		return NULL;
 	}
 	q->id = pc_new_id();

@@ -298,13 +298,14 @@ while b"\r\n\r\n" not in data:
     if not b:
         break
     data += b
-print(data.split(b"\r\n")[0].decode(), "%.2f" % (time.monotonic() - t))
+ra = [l for l in data.split(b"\r\n") if l.lower().startswith(b"retry-after:")]
+print(data.split(b"\r\n")[0].decode(), (ra[0].decode() if ra else "no-retry-after"), "%.2f" % (time.monotonic() - t))
 for h in held:
     h.close()
 s.close()
 EOF
 )
-[[ $out =~ ^HTTP/1.1\ 503\ Service\ Unavailable\ 0\.[0-9]+$ ]] &&
+[[ $out =~ ^HTTP/1.1\ 503\ Service\ Unavailable\ Retry-After:\ 2\ 0\.[0-9]+$ ]] &&
     ok "256 requests wait: the next is answered 503 at once ($out)" || not_ok "a full table: $out"
 wait "$LATE"
 t1=$(date +%s)
