@@ -28,7 +28,7 @@
  * plugins, no <base>, forms to ourselves, never framed.  nosniff: the
  * Content-Type is the type.  Referrer-Policy same-origin, not
  * no-referrer: with no-referrer a browser sends "Origin: null" on POST,
- * and the CSRF checks to come will want a real Origin.  X-Frame-Options
+ * and the CSRF checks (gate.c) want a real Origin.  X-Frame-Options
  * for browsers older than frame-ancestors.
  */
 static const char response_security[] =
