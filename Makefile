@@ -111,8 +111,9 @@ $(B)/tests/integration/%: tests/integration/%.c $(LIB)
 # Stand-in children for the integration tests (never installed): a
 # protocol offender, a cryptod that splits every job into groups, the
 # real cryptod built with PGPMG_TEST_POISON, which dies on a marked
-# message, a cryptod that plays plan scripts to policyd, and a webd that
-# plays console scripts.
+# message, a cryptod that plays plan scripts to policyd, a webd that
+# plays console scripts, and a policyd that answers webd's console from
+# a script.
 TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/split_cryptod \
 	$(B)/tests/integration/poison_cryptod \
@@ -120,7 +121,8 @@ TEST_CHILDREN := $(B)/tests/integration/evil_child \
 	$(B)/tests/integration/dbstatus \
 	$(B)/tests/integration/ctladmin \
 	$(B)/tests/integration/sealopen \
-	$(B)/tests/integration/auth_webd
+	$(B)/tests/integration/auth_webd \
+	$(B)/tests/integration/ops_policyd
 $(B)/tests/integration/evil_child: tests/integration/evil_child.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -133,6 +135,10 @@ $(B)/tests/integration/plan_cryptod: tests/integration/plan_cryptod.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 # A webd that plays console scripts to policyd (test_console_auth.sh).
 $(B)/tests/integration/auth_webd: tests/integration/auth_webd.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
+# A policyd that answers webd's console from a script (test_webd_ops.sh).
+$(B)/tests/integration/ops_policyd: tests/integration/ops_policyd.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libevent)
 # A control-socket client for policyd's database status (test_policyd_db.sh).

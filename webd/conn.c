@@ -14,6 +14,13 @@
  *
  * A refused request is answered and the connection closed: after a
  * framing error nothing that follows can be trusted to start a request.
+ *
+ * A handler may answer later: it asks policyd (policyd_client.c) and the
+ * connection waits (C_WAIT) under a deadline of its own, reading nothing
+ * of a next request meanwhile.  When the connection closes or the
+ * deadline passes first, the request at policyd is cancelled: its answer
+ * will find no connection and be dropped.  Whichever way, every request
+ * gets exactly one response, or the connection is gone.
  */
 #include <sys/socket.h>
 
@@ -31,6 +38,7 @@
 
 #include "common/log.h"
 #include "webd/form.h"
+#include "webd/policyd_client.h"
 #include "webd/webd.h"
 
 /* Connections taken per listener wake-up, so that a flood of them cannot
@@ -83,9 +91,35 @@ conn_free_body(struct conn *c)
 	c->bodysize = c->bodylen = 0;
 }
 
+/* The handler's state, and the form (it may hold a password). */
+static void
+conn_free_page(struct conn *c)
+{
+	if (c->page != NULL && c->page_free != NULL)
+		c->page_free(c->page);
+	c->page = NULL;
+	c->page_free = NULL;
+	form_free(&c->form);
+	explicit_bzero(&c->session, sizeof(c->session));
+}
+
+void
+conn_page_set(struct conn *c, void *page, void (*free_fn)(void *))
+{
+	if (c->page != NULL)
+		fatalx("conn %llu: a second page state",
+		    (unsigned long long)c->id);
+	c->page = page;
+	c->page_free = free_fn;
+}
+
 static void
 conn_free(struct conn *c)
 {
+	/* Its answer, when it comes, finds nobody and is dropped. */
+	if (c->state == C_WAIT)
+		policyd_cancel(c->waiting);
+	conn_free_page(c);
 	conn_free_body(c);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
@@ -204,10 +238,44 @@ conn_responded(struct conn *c)
 	if (c->responded)
 		fatalx("conn %llu: a second response to one request",
 		    (unsigned long long)c->id);
+	if (c->state == C_WAIT)
+		fatalx("conn %llu: a response while waiting for policyd",
+		    (unsigned long long)c->id);
 	c->responded = 1;
 	c->state = C_WRITING;
-	conn_free_body(c);
 	conn_deadline(c, CONN_WRITE_TIMEOUT * 1000);
+}
+
+void
+conn_wait(struct conn *c, uint32_t request, unsigned seconds,
+    const char *late)
+{
+	if (c->state != C_RUN || c->responded || request == 0)
+		fatalx("conn %llu: cannot wait now", (unsigned long long)c->id);
+	c->state = C_WAIT;
+	c->waiting = request;
+	c->late = late;
+	conn_deadline(c, (uint64_t)seconds * 1000);
+}
+
+void
+conn_wake(struct conn *c, uint32_t request)
+{
+	if (c->state != C_WAIT || c->waiting != request)
+		fatalx("conn %llu: woken for request %u, waiting for %u",
+		    (unsigned long long)c->id, request, c->waiting);
+	c->state = C_RUN;
+	c->waiting = 0;
+	c->late = NULL;
+}
+
+/* The handler is done for now: one response, or another wait. */
+void
+conn_ran(struct conn *c)
+{
+	if (!c->responded && c->state != C_WAIT)
+		fatalx("conn %llu: %s had no response",
+		    (unsigned long long)c->id, c->target.path);
 }
 
 int
@@ -219,23 +287,22 @@ conn_head_only(const struct conn *c)
 static void
 conn_dispatch(struct conn *c)
 {
-	struct webd_request	 r;
+	struct webd_request	*r = &c->request;
 
 	c->nrequests++;
 	if (c->req.close || c->nrequests >= webd->conf->web_max_requests)
 		c->close = 1;
-	memset(&r, 0, sizeof(r));
-	r.method = c->req.method;
-	r.path = c->target.path;
-	r.query = c->target.query;
-	r.querylen = c->target.querylen;
-	r.head = &c->req;
-	r.body = c->body;
-	r.bodylen = c->bodylen;
-	router_dispatch(c, &r);
-	if (!c->responded)
-		fatalx("conn %llu: %s had no response",
-		    (unsigned long long)c->id, c->target.path);
+	c->state = C_RUN;
+	memset(r, 0, sizeof(*r));
+	r->method = c->req.method;
+	r->path = c->target.path;
+	r->query = c->target.query;
+	r->querylen = c->target.querylen;
+	r->head = &c->req;
+	r->body = c->body;
+	r->bodylen = c->bodylen;
+	router_dispatch(c, r);
+	conn_ran(c);
 }
 
 static void
@@ -346,6 +413,8 @@ conn_head(struct conn *c)
 static void
 conn_request_start(struct conn *c)
 {
+	conn_free_page(c);
+	conn_free_body(c);
 	c->state = C_HEAD;
 	c->responded = 0;
 	c->scanned = 0;
@@ -375,8 +444,13 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	case C_BODY:
 		conn_body(c);
 		break;
+	case C_RUN:
+	case C_WAIT:
 	case C_WRITING:
-		/* The next request waits for this response. */
+		/* The next request waits for this response: the read
+		 * watermark bounds what is held meanwhile, and reading
+		 * goes on so that a client's close is seen (and what it
+		 * waited for cancelled). */
 		break;
 	case C_LINGER:
 		c->lingered += evbuffer_get_length(in);
@@ -395,6 +469,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	/* Only a whole response ends a request; a 100 Continue does not. */
 	if (c->state != C_WRITING)
 		return;
+	conn_free_page(c);
+	conn_free_body(c);
 	if (c->close) {
 		conn_finish(c);
 		return;
@@ -441,6 +517,7 @@ static void
 conn_timeout(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
+	const char	*late;
 
 	(void)fd; (void)ev;
 	switch (c->state) {
@@ -450,6 +527,19 @@ conn_timeout(int fd, short ev, void *arg)
 		    (unsigned long long)c->id, c->peer);
 		response_error(c, 408, "the request took too long");
 		break;
+	case C_WAIT:
+		log_warnx("conn %llu (%s): policyd did not answer request %u "
+		    "in time", (unsigned long long)c->id, c->peer, c->waiting);
+		policyd_cancel(c->waiting);
+		late = c->late;
+		c->state = C_RUN;
+		c->waiting = 0;
+		c->late = NULL;
+		response_error(c, 504, late);
+		break;
+	case C_RUN:
+		fatalx("conn %llu: a deadline while a handler runs",
+		    (unsigned long long)c->id);
 	case C_IDLE:
 	case C_WRITING:
 	case C_LINGER:

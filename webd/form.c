@@ -144,3 +144,14 @@ form_value(const struct form *f, const char *name)
 	}
 	return v;
 }
+
+size_t
+form_count(const struct form *f, const char *name)
+{
+	size_t	 n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->fields[i].name, name) == 0)
+			n++;
+	return n;
+}

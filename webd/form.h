@@ -41,5 +41,7 @@ void	form_free(struct form *);
 /* The value of a field given exactly once; NULL when it is absent or
  * repeated (two answers to one question are no answer). */
 const char *form_value(const struct form *, const char *name);
+/* How many times a field was given. */
+size_t	form_count(const struct form *, const char *name);
 
 #endif /* PGPMG_FORM_H */

@@ -85,7 +85,7 @@ html_add(struct evbuffer *b, const char *s)
 }
 
 int
-html_page_open(struct evbuffer *b, const char *title)
+html_page_head(struct evbuffer *b, const char *title)
 {
 	if (evbuffer_add_printf(b, "<!DOCTYPE html>\n<html lang=\"en\">\n"
 	    "<head>\n<meta charset=\"utf-8\">\n"
@@ -93,7 +93,16 @@ html_page_open(struct evbuffer *b, const char *title)
 	    "initial-scale=1\">\n<title>") == -1 ||
 	    html_add(b, title) == -1 ||
 	    evbuffer_add_printf(b, "</title>\n<link rel=\"stylesheet\" "
-	    "href=\"/static/pgpmg.css\">\n</head>\n<body>\n<main>\n") == -1)
+	    "href=\"/static/pgpmg.css\">\n</head>\n") == -1)
+		return -1;
+	return 0;
+}
+
+int
+html_page_open(struct evbuffer *b, const char *title)
+{
+	if (html_page_head(b, title) == -1 ||
+	    evbuffer_add_printf(b, "<body>\n<main>\n") == -1)
 		return -1;
 	return 0;
 }

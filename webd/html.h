@@ -24,6 +24,8 @@ int		 html_add(struct evbuffer *, const char *s);
 /* The frame of every page: doctype, head with the title (escaped) and
  * the stylesheet, then <body>; and the end.  -1 when out of memory. */
 int		 html_page_open(struct evbuffer *, const char *title);
+/* The same up to </head>, for a page that opens its own body. */
+int		 html_page_head(struct evbuffer *, const char *title);
 int		 html_page_close(struct evbuffer *);
 
 #endif /* PGPMG_HTML_H */

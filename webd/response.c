@@ -28,7 +28,7 @@
  * plugins, no <base>, forms to ourselves, never framed.  nosniff: the
  * Content-Type is the type.  Referrer-Policy same-origin, not
  * no-referrer: with no-referrer a browser sends "Origin: null" on POST,
- * and the CSRF checks to come will want a real Origin.  X-Frame-Options
+ * and the CSRF checks (gate.c) want a real Origin.  X-Frame-Options
  * for browsers older than frame-ancestors.
  */
 static const char response_security[] =
@@ -63,12 +63,15 @@ response_check_value(const char *what, const char *v)
 /*
  * After an error we no longer trust the framing of what follows, or have
  * left a body unread: the connection closes.  A well-formed request for
- * a path we do not have, or with a method it does not take, does not.
+ * a path we do not have, or with a method it does not take, does not;
+ * nor does a page that answers a whole request (r->keep: a refusal of
+ * the console's, a wrong password, a value policyd did not take).
  */
 static int
-response_keeps_connection(int status)
+response_keeps_connection(const struct response *r)
 {
-	return status < 400 || status == 404 || status == 405;
+	return r->keep || r->status < 400 || r->status == 404 ||
+	    r->status == 405;
 }
 
 void
@@ -83,7 +86,9 @@ response_send(struct conn *c, const struct response *r)
 		fatalx("response: no reason phrase for %d", r->status);
 	if (r->bodylen > 0 && r->content_type == NULL)
 		fatalx("response: a body without a Content-Type");
-	if (!response_keeps_connection(r->status))
+	if (r->status == 204 && r->bodylen > 0)
+		fatalx("response: a 204 with a body");
+	if (!response_keeps_connection(r))
 		c->close = 1;
 	response_date(date, sizeof(date));
 	rc |= evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n",
@@ -91,7 +96,10 @@ response_send(struct conn *c, const struct response *r)
 	if (r->content_type != NULL)
 		rc |= evbuffer_add_printf(out, "Content-Type: %s\r\n",
 		    r->content_type);
-	rc |= evbuffer_add_printf(out, "Content-Length: %zu\r\n", r->bodylen);
+	/* RFC 9110 8.6: never in a 204. */
+	if (r->status != 204)
+		rc |= evbuffer_add_printf(out, "Content-Length: %zu\r\n",
+		    r->bodylen);
 	if (r->location != NULL) {
 		response_check_value("Location", r->location);
 		rc |= evbuffer_add_printf(out, "Location: %s\r\n",
@@ -101,6 +109,14 @@ response_send(struct conn *c, const struct response *r)
 		response_check_value("Allow", r->allow);
 		rc |= evbuffer_add_printf(out, "Allow: %s\r\n", r->allow);
 	}
+	if (r->cookie != NULL) {
+		response_check_value("Set-Cookie", r->cookie);
+		rc |= evbuffer_add_printf(out, "Set-Cookie: %s\r\n",
+		    r->cookie);
+	}
+	if (r->retry_after > 0)
+		rc |= evbuffer_add_printf(out, "Retry-After: %u\r\n",
+		    r->retry_after);
 	rc |= evbuffer_add_printf(out, "Cache-Control: %s\r\n",
 	    r->cacheable ? RESPONSE_STATIC_CACHE : "no-store");
 	rc |= evbuffer_add(out, response_security,
@@ -119,7 +135,7 @@ response_send(struct conn *c, const struct response *r)
 }
 
 /* Send a page built in b; b is emptied. */
-static void
+void
 response_page(struct conn *c, struct response *r, struct evbuffer *b)
 {
 	r->content_type = "text/html; charset=utf-8";
@@ -173,6 +189,18 @@ response_error(struct conn *c, int status, const char *detail)
 	response_error_page(c, &r, detail);
 }
 
+/* 503 with Retry-After (RFC 9110 10.2.3): not now, but later. */
+void
+response_unavailable(struct conn *c, uint32_t retry_after, const char *detail)
+{
+	struct response	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 503;
+	r.retry_after = retry_after;
+	response_error_page(c, &r, detail);
+}
+
 /* RFC 9110 15.5.6: a 405 names the methods the resource takes. */
 void
 response_not_allowed(struct conn *c, const char *allow)
@@ -190,12 +218,20 @@ response_not_allowed(struct conn *c, const char *allow)
 void
 response_redirect(struct conn *c, const char *location)
 {
+	response_redirect_cookie(c, location, NULL);
+}
+
+void
+response_redirect_cookie(struct conn *c, const char *location,
+    const char *cookie)
+{
 	struct response	 r;
 	struct evbuffer	*b = response_buffer();
 
 	memset(&r, 0, sizeof(r));
 	r.status = 303;
 	r.location = location;
+	r.cookie = cookie;
 	if (html_page_open(b, "See Other") == -1 ||
 	    evbuffer_add_printf(b, "<p><a href=\"") == -1 ||
 	    html_add(b, location) == -1 ||

@@ -152,3 +152,22 @@ static_robots(struct conn *c, const struct webd_request *r)
 	(void)r;
 	static_serve(c, NULL, "robots.txt", "text/plain; charset=utf-8");
 }
+
+/*
+ * Browsers ask for /favicon.ico on their own.  The console has no icon to
+ * show: an image kept for looks is one more file to ship and review, and
+ * says nothing a title does not.  204 tells the browser there is nothing
+ * (no error in its console, unlike a 404), and it may keep that answer as
+ * long as a static file, so that it does not ask on every page.
+ */
+void
+static_favicon(struct conn *c, const struct webd_request *r)
+{
+	struct response	 resp;
+
+	(void)r;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 204;
+	resp.cacheable = 1;
+	response_send(c, &resp);
+}

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
+#include "webd/policyd_client.h"
 #include "webd/webd.h"
 
 /* Descriptors besides the connections: the parent channel, the peers,
@@ -44,6 +45,7 @@ webd_parent_msg(struct child *c, struct imsg *imsg)
 
 static const struct child_ops webd_ops = {
 	.parent_msg = webd_parent_msg,
+	.peer_msg = policyd_client_msg,
 };
 
 /* The web root, pinned: a later rename of its path changes nothing. */

@@ -15,6 +15,8 @@
 #include <openssl/ssl.h>
 
 #include "common/child.h"
+#include "common/msg.h"
+#include "webd/form.h"
 #include "webd/http_parse.h"
 #include "webd/http_path.h"
 
@@ -35,8 +37,41 @@ enum conn_state {
 	C_IDLE,		/* between requests, nothing of the next one yet */
 	C_HEAD,		/* reading a request head */
 	C_BODY,		/* reading its body */
+	C_RUN,		/* a handler has the whole request */
+	C_WAIT,		/* the response waits for policyd's answer */
 	C_WRITING,	/* the response is going out */
 	C_LINGER,	/* closing: reading what the client still sends */
+};
+
+/*
+ * The signed-in person of a request, as policyd's session lookup gave
+ * it (IMSG_POLICYD_SESSION), with the session id the cookie carried.
+ */
+struct console_session {
+	char		 id[CONSOLE_TOKEN_LEN + 1];
+	uint64_t	 uid;
+	char		 address[CONSOLE_ADDRESS_MAX + 1];
+	char		 role[CONSOLE_ROLE_MAX + 1];
+	char		 name[CONSOLE_NAME_MAX + 1];
+	char		 csrf[CONSOLE_TOKEN_LEN + 1];
+	int		 admin;		/* role "admin"; anything else is not */
+};
+
+/* What a handler is given: a whole request, its body read. */
+struct webd_request {
+	enum http_method	 method;
+	const char		*path;		/* decoded, clean */
+	const char		*tail;		/* after a prefix route's path */
+	const char		*query;		/* as sent, or NULL */
+	size_t			 querylen;
+	const struct http_request *head;
+	const uint8_t		*body;
+	size_t			 bodylen;
+	/* a POST's form, parsed and checked (Origin, and the CSRF token
+	 * of a signed-in route); NULL for GET and HEAD */
+	const struct form	*form;
+	/* the signed-in person; NULL on a public route */
+	const struct console_session *session;
 };
 
 struct conn {
@@ -63,18 +98,15 @@ struct conn {
 	uint8_t			*body;
 	size_t			 bodysize;	/* its Content-Length */
 	size_t			 bodylen;	/* received so far */
-};
 
-/* What a handler is given: a whole request, its body read. */
-struct webd_request {
-	enum http_method	 method;
-	const char		*path;		/* decoded, clean */
-	const char		*tail;		/* after a prefix route's path */
-	const char		*query;		/* as sent, or NULL */
-	size_t			 querylen;
-	const struct http_request *head;
-	const uint8_t		*body;
-	size_t			 bodylen;
+	/* kept for the handler across a wait for policyd */
+	struct webd_request	 request;
+	struct form		 form;
+	struct console_session	 session;
+	uint32_t		 waiting;	/* policyd's request, in C_WAIT */
+	const char		*late;		/* said when it never answers */
+	void			*page;		/* the handler's own state */
+	void			(*page_free)(void *);
 };
 
 /* A response; a body without content_type is an error in the caller. */
@@ -85,7 +117,11 @@ struct response {
 	size_t		 bodylen;
 	const char	*location;	/* 3xx */
 	const char	*allow;		/* 405 */
+	const char	*cookie;	/* Set-Cookie, or NULL */
+	uint32_t	 retry_after;	/* seconds (429, 503); 0: none */
 	int		 cacheable;	/* a static file; else no-store */
+	int		 keep;		/* a page for a whole, well-formed
+					 * request: the connection stays */
 };
 
 /* tls.c */
@@ -95,21 +131,41 @@ SSL_CTX	*webd_tls_context(const struct pgpmg_conf *);
 void	 conn_accept(int fd, short ev, void *arg);
 void	 conn_responded(struct conn *);
 int	 conn_head_only(const struct conn *);
+/* The response waits for policyd's answer to request, at most seconds;
+ * late is the 504's explanation if it never comes. */
+void	 conn_wait(struct conn *, uint32_t request, unsigned seconds,
+	    const char *late);
+/* policyd answered request: the handler has the connection again, and
+ * after conn_ran() must have responded or be waiting once more. */
+void	 conn_wake(struct conn *, uint32_t request);
+void	 conn_ran(struct conn *);
+/* State the handler keeps across waits: freed with free_fn once the
+ * response is out or the connection closes, whichever comes first. */
+void	 conn_page_set(struct conn *, void *page, void (*free_fn)(void *));
 
 /* response.c */
 void	 response_send(struct conn *, const struct response *);
 void	 response_error(struct conn *, int status, const char *detail);
+void	 response_unavailable(struct conn *, uint32_t retry_after,
+	    const char *detail);
 void	 response_not_allowed(struct conn *, const char *allow);
 void	 response_redirect(struct conn *, const char *location);
+void	 response_redirect_cookie(struct conn *, const char *location,
+	    const char *cookie);
+/* Send the page built in b (emptied); r gives the rest. */
+void	 response_page(struct conn *, struct response *r, struct evbuffer *b);
 
 /* router.c */
-void	 router_dispatch(struct conn *, const struct webd_request *);
+void	 router_dispatch(struct conn *, struct webd_request *);
 
 /* static.c */
 void	 static_file(struct conn *, const struct webd_request *);
 void	 static_robots(struct conn *, const struct webd_request *);
+void	 static_favicon(struct conn *, const struct webd_request *);
 
 /* login.c */
 void	 login_page(struct conn *, const struct webd_request *);
+void	 login_post(struct conn *, const struct webd_request *);
+void	 logout_post(struct conn *, const struct webd_request *);
 
 #endif /* PGPMG_WEBD_H */

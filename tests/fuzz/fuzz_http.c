@@ -16,7 +16,11 @@
  * - a decoded path is clean by the rules http_path.h states;
  * - form fields are non-empty names, UTF-8, NUL-free, and at most 64;
  * - escaped HTML holds no < > " ' and no '&' that does not open one of
- *   our entities, and a short buffer is never overrun.
+ *   our entities, and a short buffer is never overrun;
+ * - on an accepted head the gates (webd/gate.c) answer without reading
+ *   past it: a session id they find is 64 lower-case hex digits, and an
+ *   Origin they take is "https://" and the Host, or a Sec-Fetch-Site of
+ *   same-origin stood in for it.
  *
  * The parsers are not in any library the Makefile links, so their
  * sources are compiled in here.
@@ -25,6 +29,7 @@
 #include "webd/http_path.c"
 #include "webd/form.c"
 #include "webd/html.c"
+#include "webd/gate.c"
 
 #include <stdlib.h>
 
@@ -157,6 +162,34 @@ fuzz_form(const char *body, size_t len)
 }
 
 static void
+fuzz_gate(const struct http_request *r)
+{
+	const struct http_field	*host, *origin;
+	char			 sid[CONSOLE_TOKEN_LEN + 1];
+	const char		*why = NULL;
+
+	if (gate_cookie(r, sid)) {
+		if (strlen(sid) != CONSOLE_TOKEN_LEN ||
+		    strspn(sid, "0123456789abcdef") != CONSOLE_TOKEN_LEN)
+			abort();
+	} else if (sid[0] != '\0')
+		abort();
+	if (gate_origin(r, &why) == 0) {
+		if ((origin = http_field_get(r, "origin")) != NULL) {
+			if ((host = http_field_get(r, "host")) == NULL ||
+			    origin->valuelen != 8 + host->valuelen ||
+			    memcmp(origin->value, "https://", 8) != 0 ||
+			    memcmp(origin->value + 8, host->value,
+			    host->valuelen) != 0)
+				abort();
+		} else if (http_field_get(r, "sec-fetch-site") == NULL)
+			abort();
+	} else if (why == NULL)
+		abort();
+	(void)gate_form_type(r);
+}
+
+static void
 fuzz_html(const char *in, size_t len, size_t cut)
 {
 	char	*out, *small;
@@ -214,6 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case HTTP_PARSE_DONE:
 		fuzz_check_head(buf, size, whole);
 		fuzz_path(whole->target, whole->targetlen);
+		fuzz_gate(whole);
 		break;
 	}
 

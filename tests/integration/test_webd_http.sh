@@ -133,8 +133,8 @@ check "404: an HTML page with charset" has_header "Content-Type: text/html; char
 out=$(h 'GET  /login HTTP/1.1\r\nHost: localhost\r\n\r\n')
 check "400: every security header" has_security_headers "$out"
 check "400: Connection: close" has_header "Connection: close" "$out"
-out=$(h 'POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2')
-check "POST /login (no handler yet): 405" [ "$(status_of "$out")" = 405 ]
+out=$(h 'POST /robots.txt HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2')
+check "POST /robots.txt: 405" [ "$(status_of "$out")" = 405 ]
 check "405: Allow: GET, HEAD" has_header "Allow: GET, HEAD" "$out"
 check "405: every security header" has_security_headers "$out"
 out=$(h 'GET /static/pgpmg.css HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
@@ -146,7 +146,7 @@ out=$(h 'GET /robots.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\
 check "GET /robots.txt: 200 text/plain, Disallow: /" bash -c \
     'grep -q "^Content-Type: text/plain; charset=utf-8" <<<"$0" &&
     grep -q "^Disallow: /" <<<"$0"' "$out"
-out=$(h 'POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc')
+out=$(h 'POST /robots.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc')
 check "Expect: 100-continue: 100, then the final answer" bash -c \
     'grep -q "^HTTP/1.1 100 Continue" <<<"$0" && grep -q "^HTTP/1.1 405 " <<<"$0"' "$out"
 
