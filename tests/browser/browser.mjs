@@ -7,7 +7,8 @@ import { chromium } from 'playwright-core';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
-function env(name) {
+// A variable run.sh sets; a test run without it fails at once.
+export function env(name) {
 	const v = process.env[name];
 	if (v === undefined || v === '')
 		throw new Error(`${name} is not set: run the browser tests through tests/browser/run.sh`);
