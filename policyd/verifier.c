@@ -13,7 +13,6 @@
  * password into phc); either way the password is wiped by the thread as
  * soon as it is done with it.
  */
-#include <sys/mman.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +25,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/lockedmem.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/passhash.h"
@@ -86,21 +86,8 @@ static struct {
 void
 verifier_prepare(void)
 {
-	long	 pg = sysconf(_SC_PAGESIZE);
-	size_t	 pgsz = pg > 0 ? (size_t)pg : 4096;
-	void	*p;
-
 	/* mlock is not in policyd's allowlist: lock now, as root. */
-	vv_maplen = (sizeof(*vv) + pgsz - 1) / pgsz * pgsz;
-	p = mmap(NULL, vv_maplen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatal("verifier: mmap");
-	if (mlock(p, vv_maplen) == -1)
-		fatal("verifier: cannot lock %zu bytes of memory", vv_maplen);
-	if (madvise(p, vv_maplen, MADV_DONTDUMP) == -1)
-		fatal("verifier: madvise");
-	vv = p;
+	vv = locked_alloc(sizeof(*vv), &vv_maplen, "verifier");
 }
 
 /* ---------------------------------------------------------------- thread */
