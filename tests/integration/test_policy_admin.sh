@@ -28,27 +28,7 @@ trap pg_cleanup EXIT
 OUT=$ENV_DIR/out
 SECONDS=0
 
-# run CMD...: stdout and stderr in $OUT, status in $RC.
-run() { "$@" >"$OUT" 2>&1; RC=$?; return 0; }
-show() { sed 's/^/#   /' "$OUT" | head -20; }
-# expect RC TEXT DESCRIPTION: the last run ended with RC and its output
-# is exactly TEXT.
-expect() {
-	if [ "$RC" -eq "$1" ] && [ "$(cat "$OUT")" = "$2" ]; then
-		ok "$3"
-	else
-		not_ok "$3 (status $RC, wanted $1)"; show
-		printf '%s\n' "$2" | sed 's/^/#  wanted: /'
-	fi
-}
-# expect_re RC ERE DESCRIPTION
-expect_re() {
-	if [ "$RC" -eq "$1" ] && grep -qE -- "$2" "$OUT"; then
-		ok "$3"
-	else
-		not_ok "$3 (status $RC, wanted $1 and /$2/)"; show
-	fi
-}
+. "$(dirname "$0")/expect_lib.sh"
 audit_count() { pg_psql -c "SELECT count(*) FROM pgpmg.audit_log"; }
 raw() { "$CTLADMIN" "$ENV_DIR/pgpmgd.sock" "$@"; }
 # ADMIN_OP_* numbers (common/msg.h)
