@@ -185,7 +185,7 @@ enum imsg_type {
 	IMSG_WEBD_OP,		/* u32 request, u32 CONSOLE_OP_*, string
 				   session id, string client, string password
 				   ("" when the op asks for none), CONSOLE_NARGS
-				   x string arg (each <= ADMIN_ARG_MAX, "" when
+				   x string arg (each <= CONSOLE_ARG_MAX, "" when
 				   not used); fd: the upload of a key import
 				   (a sealed memfd), or none */
 	IMSG_POLICYD_OP_DATA,	/* u32 request, string text
@@ -313,7 +313,9 @@ enum admin_error {
 enum key_op {
 	KEY_OP_GENERATE = 1,	/* arg: internal address */
 	KEY_OP_IMPORT,		/* fd: armoured or binary key(s); a secret
-				   key needs its passphrase */
+				   key needs its passphrase; arg: "" or the
+				   address that every user ID of every key
+				   must be (the console's own-key upload) */
 	KEY_OP_EXPORT,		/* arg: address or fingerprint; armoured */
 	KEY_OP_LIST,		/* text, one key per line */
 	KEY_OP_REVOKE,		/* arg: address or fingerprint */
@@ -446,9 +448,14 @@ enum console_op {
 	CONSOLE_OP_MY_KEY_REVOKE,/* U P: FINGERPRINT of one of them */
 	CONSOLE_OP_MY_PASSWORD,	/* U P: NEW PASSWORD (the session ends with
 				   it, as every session of the user does) */
+	CONSOLE_OP_USER_DEL,	/* A P: as ADMIN_OP_USER_DEL */
 };
-#define CONSOLE_OP_MAX	CONSOLE_OP_MY_PASSWORD
+#define CONSOLE_OP_MAX	CONSOLE_OP_USER_DEL
 #define CONSOLE_NARGS	6
+/* One argument: a new password or a key's passphrase is as long as a
+ * password may be (CONSOLE_PASSWORD_MAX); every other value has its own,
+ * shorter bound, checked by policyd. */
+#define CONSOLE_ARG_MAX	1024
 /* A key upload from the console. */
 #define CONSOLE_UPLOAD_MAX	((size_t)1 << 20)
 enum console_error {

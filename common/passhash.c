@@ -271,3 +271,33 @@ passhash_verify(const char *pass, const char *phc)
 	OPENSSL_cleanse(&h, sizeof(h));
 	return match;
 }
+
+int
+passhash_random(char *out, size_t nchars)
+{
+	static const char	 alphabet[] = PASSHASH_RANDOM_ALPHABET;
+	const size_t		 nalpha = sizeof(alphabet) - 1;
+	unsigned char		 b[64];
+	size_t			 n = 0, i = sizeof(b);
+
+	if (nchars == 0 || nchars > PASSHASH_RANDOM_MAX)
+		return -1;
+	while (n < nchars) {
+		if (i == sizeof(b)) {
+			if (RAND_bytes(b, sizeof(b)) != 1) {
+				OPENSSL_cleanse(out, n);
+				OPENSSL_cleanse(b, sizeof(b));
+				return -1;
+			}
+			i = 0;
+		}
+		/* Bytes from 4 x 56 on would favour the first 32
+		 * characters: drawn again. */
+		if (b[i] < 4 * nalpha)
+			out[n++] = alphabet[b[i] % nalpha];
+		i++;
+	}
+	out[n] = '\0';
+	OPENSSL_cleanse(b, sizeof(b));
+	return 0;
+}

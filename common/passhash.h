@@ -55,6 +55,16 @@
  * "$", 86 of hash. */
 #define PASSHASH_PHC_MAX	200
 
+/*
+ * Random passwords (pgpmgctl's `user passwd --random`, the console's new
+ * users and resets): letters and digits but 0, O, o, 1, l and I, which
+ * people read wrong; 56 characters, each worth log2(56) = 5.8 bits.
+ */
+#define PASSHASH_RANDOM_ALPHABET \
+	"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+/* The longest a caller may ask for. */
+#define PASSHASH_RANDOM_MAX	64
+
 /* A parsed PHC string. */
 struct passhash_phc {
 	unsigned	 ln;
@@ -72,6 +82,12 @@ struct passhash_phc {
  * PASSHASH_PHC_MAX + 1 bytes).  0, or -1 (a bad length, OpenSSL failed).
  */
 int	passhash_make(const char *pass, char *phc, size_t phclen);
+/*
+ * nchars (1 to PASSHASH_RANDOM_MAX) characters of
+ * PASSHASH_RANDOM_ALPHABET, each as likely, from RAND_bytes, into out
+ * (nchars + 1 bytes).  0, or -1 when there are no random bytes.
+ */
+int	passhash_random(char *out, size_t nchars);
 /* 1 when pass matches phc; 0 otherwise, including for any phc that
  * passhash_parse() refuses. */
 int	passhash_verify(const char *pass, const char *phc);

@@ -13,11 +13,19 @@
  * loopback), the master passphrase is checked to open it, and the key is
  * certified by the organisation key.  If any step fails, what was
  * imported goes again: a wrong passphrase leaves nothing behind.
+ *
+ * A user's upload from the console (policyd's MY_KEY_IMPORT) names the
+ * user's address: then every user ID of every key in the data, revoked
+ * ones included, must be exactly that address (compared without case, as
+ * the users table does), or nothing is imported.  Otherwise a user could
+ * put a key in the store for somebody else's address, and have mail to
+ * them encrypted to a key the user holds.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -33,6 +41,7 @@ struct import {
 	struct keyd	*k;
 	gpgme_ctx_t	 ctx;
 	const char	*pass;
+	const char	*required;	/* "" or every user ID's address */
 	struct keylist	 incoming;	/* from the data */
 	struct keylist	 before;	/* keyd's keys before */
 	struct keyreply	*r;
@@ -114,6 +123,37 @@ import_peek(struct import *im, gpgme_data_t in)
 	if (l->n == 0) {
 		reply_set(im->r, KEY_E_INVALID, "no OpenPGP key in the data");
 		return -1;
+	}
+	return 0;
+}
+
+/* With a required address, every user ID of every key is it. */
+static int
+import_check_owner(struct import *im)
+{
+	gpgme_key_t	 key;
+
+	if (im->required[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < im->incoming.n; i++) {
+		key = im->incoming.keys[i];
+		if (key->uids == NULL) {
+			reply_set(im->r, KEY_E_INVALID, "key %s has no user "
+			    "ID: only a key whose every user ID is %s can be "
+			    "uploaded", key->fpr, im->required);
+			return -1;
+		}
+		/* What the user ID says beyond the address is the
+		 * uploader's to write; it is not repeated here. */
+		for (gpgme_user_id_t u = key->uids; u != NULL; u = u->next)
+			if (u->email == NULL ||
+			    strcasecmp(u->email, im->required) != 0) {
+				reply_set(im->r, KEY_E_INVALID, "key %s has a "
+				    "user ID that is not %s: only a key whose "
+				    "every user ID is your address can be "
+				    "uploaded", key->fpr, im->required);
+				return -1;
+			}
 	}
 	return 0;
 }
@@ -330,7 +370,8 @@ import_pairs(struct import *im, gpgme_data_t in)
 }
 
 void
-import_keys(struct keyd *k, int fd, const char *pass, struct keyreply *r)
+import_keys(struct keyd *k, int fd, const char *pass, const char *required,
+    struct keyreply *r)
 {
 	struct import	 im;
 	gpgme_data_t	 in = NULL;
@@ -342,6 +383,7 @@ import_keys(struct keyd *k, int fd, const char *pass, struct keyreply *r)
 	memset(&im, 0, sizeof(im));
 	im.k = k;
 	im.pass = pass;
+	im.required = required;
 	im.r = r;
 	if (import_read(fd, &buf, &len, r) == -1)
 		return;
@@ -353,7 +395,7 @@ import_keys(struct keyd *k, int fd, const char *pass, struct keyreply *r)
 		reply_set(r, KEY_E_FAILED, "gpgme data: %s", gpgme_strerror(e));
 		goto out;
 	}
-	if (import_peek(&im, in) == -1)
+	if (import_peek(&im, in) == -1 || import_check_owner(&im) == -1)
 		goto out;
 	if (gpg_list(im.ctx, 0, &im.before) == -1) {
 		reply_set(r, KEY_E_FAILED, "cannot list the keys");

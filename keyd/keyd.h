@@ -180,7 +180,9 @@ void	 keys_remove(struct keyd *, gpgme_ctx_t, const char *fpr);
 int	 keys_memfd(const char *name, const void *, size_t, struct keyreply *);
 
 /* import.c */
-void	 import_keys(struct keyd *, int fd, const char *pass, struct keyreply *);
+/* required: "" or the address every user ID of every key must be. */
+void	 import_keys(struct keyd *, int fd, const char *pass,
+	    const char *required, struct keyreply *);
 
 /* serve.c */
 void	 serve_peer_msg(struct child *, struct child_peer *, struct imsg *);

@@ -16,20 +16,27 @@
 #include "imsg/imsg.h"
 #include "keyd/keyd.h"
 
+/* Whether an operation takes an argument. */
+#define ARG_NONE	0
+#define ARG_NEEDED	1	/* an address or fingerprint */
+#define ARG_OPTIONAL	2	/* an import: the address every user ID of
+				   every key must be (the console's own-key
+				   upload), or "" */
+
 /* What each operation takes, and whether it changes the keyring. */
 static const struct key_op_spec {
 	const char	*name;
-	int		 arg;		/* needs an address or fingerprint */
+	int		 arg;		/* ARG_* */
 	int		 input;		/* carries key data (and a passphrase) */
 	int		 changes;
 } key_ops[] = {
-	[KEY_OP_GENERATE] =	{ "generate",	1, 0, 1 },
-	[KEY_OP_IMPORT] =	{ "import",	0, 1, 1 },
-	[KEY_OP_EXPORT] =	{ "export",	1, 0, 0 },
-	[KEY_OP_LIST] =		{ "list",	0, 0, 0 },
-	[KEY_OP_REVOKE] =	{ "revoke",	1, 0, 1 },
-	[KEY_OP_DELETE] =	{ "delete",	1, 0, 1 },
-	[KEY_OP_INVENTORY] =	{ "inventory",	0, 0, 0 },
+	[KEY_OP_GENERATE] =	{ "generate",	ARG_NEEDED, 0, 1 },
+	[KEY_OP_IMPORT] =	{ "import",	ARG_OPTIONAL, 1, 1 },
+	[KEY_OP_EXPORT] =	{ "export",	ARG_NEEDED, 0, 0 },
+	[KEY_OP_LIST] =		{ "list",	ARG_NONE, 0, 0 },
+	[KEY_OP_REVOKE] =	{ "revoke",	ARG_NEEDED, 0, 1 },
+	[KEY_OP_DELETE] =	{ "delete",	ARG_NEEDED, 0, 1 },
+	[KEY_OP_INVENTORY] =	{ "inventory",	ARG_NONE, 0, 0 },
 };
 #define NKEY_OPS	(sizeof(key_ops) / sizeof(key_ops[0]))
 
@@ -49,7 +56,8 @@ serve_op(struct keyd *k, uint32_t op, const char *arg, const char *pass,
 		reply_set(r, KEY_E_INVALID, "unknown key operation %u", op);
 		return;
 	}
-	if (spec->arg != (arg[0] != '\0') ||
+	if ((spec->arg == ARG_NEEDED && arg[0] == '\0') ||
+	    (spec->arg == ARG_NONE && arg[0] != '\0') ||
 	    (!spec->input && (pass[0] != '\0' || fd != -1))) {
 		reply_set(r, KEY_E_INVALID, "malformed %s request", spec->name);
 		return;
@@ -59,7 +67,7 @@ serve_op(struct keyd *k, uint32_t op, const char *arg, const char *pass,
 		keys_generate(k, arg, r);
 		break;
 	case KEY_OP_IMPORT:
-		import_keys(k, fd, pass, r);
+		import_keys(k, fd, pass, arg, r);
 		break;
 	case KEY_OP_EXPORT:
 		keys_export(k, arg, r);

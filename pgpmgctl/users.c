@@ -25,7 +25,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/rand.h>
 
 #include "common/msg.h"
 #include "common/passhash.h"
@@ -35,12 +34,9 @@
 
 #define bad_value(...)	ctl_die_status(EXIT_USAGE, __VA_ARGS__)
 
-/* A password of --random: 20 characters of 56, about 116 bits. */
+/* A password of --random: 20 characters of PASSHASH_RANDOM_ALPHABET's
+ * 56, about 116 bits. */
 #define USER_RANDOM_LEN	20
-/* Letters and digits but 0, O, o, 1, l and I, which are read wrong. */
-static const char random_alphabet[] =
-    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-#define RANDOM_NCHARS	(sizeof(random_alphabet) - 1)
 
 /* What `user passwd` sends, and what it prints once the hash is stored. */
 static char	user_phc[PASSHASH_PHC_MAX + 1];
@@ -184,30 +180,6 @@ read_password(char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* USER_RANDOM_LEN characters of random_alphabet, each as likely. */
-static void
-random_password(char *out)
-{
-	unsigned char	 b[64];
-	size_t		 n = 0, i = sizeof(b);
-
-	while (n < USER_RANDOM_LEN) {
-		if (i == sizeof(b)) {
-			if (RAND_bytes(b, sizeof(b)) != 1)
-				bad_value("user passwd: no random bytes: %s",
-				    ssl_error());
-			i = 0;
-		}
-		/* Bytes from 4 x 56 on would favour the first 32
-		 * characters: drawn again. */
-		if (b[i] < 4 * RANDOM_NCHARS)
-			out[n++] = random_alphabet[b[i] % RANDOM_NCHARS];
-		i++;
-	}
-	out[n] = '\0';
-	OPENSSL_cleanse(b, sizeof(b));
-}
-
 void
 prep_user_passwd(struct ctl_req *req, int argc, char **argv)
 {
@@ -224,7 +196,9 @@ prep_user_passwd(struct ctl_req *req, int argc, char **argv)
 	}
 	check_address("passwd", address);
 	if (use_random) {
-		random_password(user_random);
+		if (passhash_random(user_random, USER_RANDOM_LEN) == -1)
+			bad_value("user passwd: no random bytes: %s",
+			    ssl_error());
 		memcpy(pass, user_random, sizeof(user_random));
 		/* The password alone on stdout. */
 		req->out = STDERR_FILENO;

@@ -335,6 +335,10 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 		if (adminfwd_done(imsg) == -1)
 			child_violation(s, "malformed POLICYD_ADMIN_DONE");
 		break;
+	case IMSG_POLICYD_PROCS:
+		if (status_procs(s, imsg) == -1)
+			child_violation(s, "malformed POLICYD_PROCS");
+		break;
 	}
 }
 

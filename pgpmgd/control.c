@@ -5,7 +5,8 @@
  * even if the socket's mode is changed.  Requests are imsgs; each client
  * is bounded in number and in message size like any other peer.
  *
- * Requests: IMSG_CTL_STATUS, answered here; IMSG_CTL_KEY, which goes on
+ * Requests: IMSG_CTL_STATUS, answered here (status.c makes the
+ * entries); IMSG_CTL_KEY, which goes on
  * to policyd with the client's uid, and through it to keyd (keyfwd.c);
  * IMSG_CTL_DB_STATUS, which goes on to policyd (dbfwd.c) and is answered
  * with IMSG_CTL_DB_STATE or IMSG_CTL_ERROR;
@@ -278,46 +279,9 @@ ctl_db_status(struct ctl_client *c, struct imsg *imsg)
 }
 
 static void
-ctl_status_entry(struct ctl_client *c, const struct proc_slot *s,
-    const struct timespec *now)
-{
-	struct procstat	 ps;
-	struct ibuf	*b;
-	char		 name[32];
-
-	if (s->proc == PROC_CRYPTOD)
-		snprintf(name, sizeof(name), "cryptod#%d", s->instance);
-	else
-		snprintf(name, sizeof(name), "%s", proc_name(s->proc));
-	if (s->pid == 0 || procstat_read(s->pid, &ps) == -1) {
-		memset(&ps, 0, sizeof(ps));
-		ps.seccomp = ps.nonewprivs = -1;
-	}
-	if ((b = imsg_create(&c->iev.ibuf, IMSG_CTL_STATUS_ENTRY, 0, -1,
-	    512)) == NULL ||
-	    imsg_add_string(b, name) == -1 ||
-	    imsg_add_u32(b, (uint32_t)s->pid) == -1 ||
-	    imsg_add_u32(b, (uint32_t)s->ready) == -1 ||
-	    imsg_add_u64(b, s->pid ? (uint64_t)(now->tv_sec -
-	    s->started.tv_sec) : 0) == -1 ||
-	    imsg_add_string(b, ps.user) == -1 ||
-	    imsg_add_u32(b, (uint32_t)ps.seccomp) == -1 ||
-	    imsg_add_u32(b, (uint32_t)ps.nonewprivs) == -1 ||
-	    imsg_add_string(b, ps.capeff) == -1 ||
-	    imsg_add_string(b, ps.root) == -1 ||
-	    imsg_add_u32(b, (uint32_t)ps.netns_own) == -1 ||
-	    imsg_add_u32(b, (uint32_t)s->sandbox.landlock_abi) == -1 ||
-	    imsg_add_u32(b, children_peers_up(s)) == -1 ||
-	    imsg_add_u32(b, children_expected_peers(s)) == -1)
-		fatal("compose status");
-	imsg_close(&c->iev.ibuf, b);
-}
-
-static void
 ctl_msg(struct imsgev *iev, struct imsg *imsg)
 {
 	struct ctl_client	*c = iev->arg;
-	struct timespec		 now;
 
 	switch (imsg->hdr.type) {
 	case IMSG_CTL_STATUS:
@@ -325,9 +289,7 @@ ctl_msg(struct imsgev *iev, struct imsg *imsg)
 			ctl_error(c, "malformed request");
 			break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		for (size_t i = 0; i < pgpmgd->nslots; i++)
-			ctl_status_entry(c, &pgpmgd->slots[i], &now);
+		status_send(&c->iev.ibuf, IMSG_CTL_STATUS_ENTRY, NULL);
 		imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
 		break;
 	case IMSG_CTL_KEY:

@@ -158,6 +158,14 @@ int	adminfwd_request(int client, uint64_t serial, uint32_t uid,
 int	adminfwd_data(struct imsg *);
 int	adminfwd_done(struct imsg *);
 
+/* status.c: every slot's status entry (IMSG_CTL_STATUS_ENTRY's fields)
+ * as a message of type on ibuf, each after *request when it is not NULL;
+ * the caller flushes. */
+void	status_send(struct imsgbuf *, uint32_t type, const uint32_t *request);
+/* policyd's IMSG_POLICYD_PROCS, answered with PROCS_ENTRY and _END;
+ * -1: malformed (a protocol violation). */
+int	status_procs(struct proc_slot *policyd, struct imsg *);
+
 /* procstat.c */
 struct procstat {
 	char		 user[64];

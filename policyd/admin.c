@@ -1,21 +1,25 @@
 /*
  * admin: pgpmgctl's policy, rule, domain and user commands, which the
  * parent forwards (IMSG_PARENT_ADMIN, pgpmgd/adminfwd.c) with the
- * client's uid.  A table (admin_ops, at the end) names each operation's
+ * client's uid, and the same commands for the console (console_op.c,
+ * for webd).  A table (admin_ops, at the end) names each operation's
  * arguments and the function that carries it out: the policy's here, the
  * users' in users.c.
  *
  * Every value is checked here (common/policydef.c, common/userdef.c)
  * before it reaches the database, and again by the schema's constraints.
  * Every change is one statement that makes the change and appends its
- * audit row (actor "pgpmgctl (uid N)", the row before and after as JSON):
- * both or neither.  After a change of the policy the cache is loaded
- * again, so the next message on this gateway sees it (other gateways
- * within POLICYLOAD_POLL_MS).
+ * audit row (actor "pgpmgctl (uid N)" or, from the console,
+ * "admin:ADDRESS"; the row before and after as JSON): both or neither.
+ * After a change of the policy the cache is loaded again, so the next
+ * message on this gateway sees it (other gateways within
+ * POLICYLOAD_POLL_MS).
  *
- * The answer is the output (IMSG_POLICYD_ADMIN_DATA, in chunks) and one
- * IMSG_POLICYD_ADMIN_DONE with an ADMIN_E_* code and, for an error, a
- * message for the administrator.  Output formats are stable (README).
+ * The answer is the output (in chunks) and one DONE with an ADMIN_E_*
+ * code and, for an error, a message for the administrator: to the parent
+ * as IMSG_POLICYD_ADMIN_DATA and _DONE, to webd as the console's answer
+ * (console_op_finish(), which maps the code).  Output formats are stable
+ * (README).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -31,15 +35,33 @@
 #include "policyd/admin.h"
 #include "policyd/admin_internal.h"
 #include "policyd/audit.h"
+#include "policyd/console_op.h"
 #include "policyd/db.h"
 #include "policyd/policyload.h"
 #include "policyd/statements.h"
 #include "policyd/users.h"
 
-static void
-admin_free(struct admin_req *q)
+struct admin_req *
+admin_req_new(struct child *c, enum admin_to to, uint32_t request)
 {
+	struct admin_req	*q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("admin");
+	q->c = c;
+	q->to = to;
+	q->request = request;
+	q->was_up = db_up();
+	return q;
+}
+
+void
+admin_req_free(struct admin_req *q)
+{
+	if (q->out != NULL)
+		explicit_bzero(q->out, q->outcap);
 	free(q->out);
+	explicit_bzero(q, sizeof(*q));
 	free(q);
 }
 
@@ -78,6 +100,30 @@ admin_print(struct admin_req *q, const char *fmt, ...)
 	}
 }
 
+void
+admin_output(struct admin_req *q, struct imsgev *iev, uint32_t type)
+{
+	struct ibuf	*b;
+	char		 chunk[ADMIN_TEXT_MAX];
+	size_t		 off = 0, n;
+
+	while (off < q->outlen) {
+		n = q->outlen - off;
+		if (n > sizeof(chunk) - 1)
+			n = sizeof(chunk) - 1;
+		memcpy(chunk, q->out + off, n);
+		chunk[n] = '\0';
+		off += n;
+		if ((b = imsg_create(&iev->ibuf, type, 0, -1,
+		    sizeof(uint32_t) + n + 1)) == NULL ||
+		    imsg_add_u32(b, q->request) == -1 ||
+		    imsg_add_string(b, chunk) == -1)
+			fatal("compose %s", imsg_type_name(type));
+		imsg_close(&iev->ibuf, b);
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+}
+
 /* The output in chunks, then DONE; the request is over. */
 void
 admin_finish(struct admin_req *q, uint32_t code, const char *msg)
@@ -85,26 +131,17 @@ admin_finish(struct admin_req *q, uint32_t code, const char *msg)
 	struct imsgev	*iev = &q->c->parent;
 	struct ibuf	*b;
 	char		 chunk[ADMIN_TEXT_MAX];
-	size_t		 off = 0, n;
 
+	if (q->to == ADMIN_TO_WEBD) {
+		console_op_finish(q, console_code_of_admin(code), 0, msg, -1);
+		return;
+	}
 	if (code == ADMIN_E_OK && q->overflow) {
 		code = ADMIN_E_FAILED;
 		msg = "the output would be longer than policyd sends";
 	}
-	while (code == ADMIN_E_OK && off < q->outlen) {
-		n = q->outlen - off;
-		if (n > sizeof(chunk) - 1)
-			n = sizeof(chunk) - 1;
-		memcpy(chunk, q->out + off, n);
-		chunk[n] = '\0';
-		off += n;
-		if ((b = imsg_create(&iev->ibuf, IMSG_POLICYD_ADMIN_DATA, 0, -1,
-		    sizeof(uint32_t) + n + 1)) == NULL ||
-		    imsg_add_u32(b, q->request) == -1 ||
-		    imsg_add_string(b, chunk) == -1)
-			fatal("compose POLICYD_ADMIN_DATA");
-		imsg_close(&iev->ibuf, b);
-	}
+	if (code == ADMIN_E_OK)
+		admin_output(q, iev, IMSG_POLICYD_ADMIN_DATA);
 	snprintf(chunk, sizeof(chunk), "%s", msg);
 	if ((b = imsg_create(&iev->ibuf, IMSG_POLICYD_ADMIN_DONE, 0, -1,
 	    2 * sizeof(uint32_t) + strlen(chunk) + 1)) == NULL ||
@@ -113,7 +150,7 @@ admin_finish(struct admin_req *q, uint32_t code, const char *msg)
 		fatal("compose POLICYD_ADMIN_DONE");
 	imsg_close(&iev->ibuf, b);
 	imsgev_update(iev);
-	admin_free(q);
+	admin_req_free(q);
 }
 
 void
@@ -576,6 +613,30 @@ static const struct {
 };
 
 void
+admin_run(struct admin_req *q, uint32_t op, char args[][ADMIN_ARG_MAX + 1])
+{
+	int	 n = 0;
+
+	if (op < ADMIN_OP_POLICY_SHOW || op > ADMIN_OP_MAX ||
+	    admin_ops[op].run == NULL)
+		fatalx("admin_run: operation %u", op);
+	q->op = op;
+	for (int i = 0; i < ADMIN_NARGS; i++)
+		if (args[i][0] != '\0')
+			n = i + 1;
+	if (n > admin_ops[op].max || n < admin_ops[op].min) {
+		admin_fail(q, ADMIN_E_INVALID, "wrong number of arguments");
+		return;
+	}
+	for (int i = 0; i < admin_ops[op].min; i++)
+		if (args[i][0] == '\0') {
+			admin_fail(q, ADMIN_E_INVALID, "an empty argument");
+			return;
+		}
+	admin_ops[op].run(q, args);
+}
+
+void
 admin_request(struct child *c, struct imsg *imsg)
 {
 	struct imsg_reader	 r;
@@ -583,7 +644,6 @@ admin_request(struct child *c, struct imsg *imsg)
 	const char		*s;
 	char			 args[ADMIN_NARGS][ADMIN_ARG_MAX + 1];
 	uint32_t		 request, uid, op;
-	int			 n = 0;
 
 	imsg_reader_init(&r, imsg);
 	if (imsg_read_u32(&r, &request) == -1 || imsg_read_u32(&r, &uid) == -1 ||
@@ -598,25 +658,7 @@ admin_request(struct child *c, struct imsg *imsg)
 	    op > ADMIN_OP_MAX || admin_ops[op].run == NULL)
 		fatalx("malformed PARENT_ADMIN");
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		fatal("admin");
-	q->c = c;
-	q->request = request;
-	q->op = op;
-	q->was_up = db_up();
+	q = admin_req_new(c, ADMIN_TO_PARENT, request);
 	snprintf(q->actor, sizeof(q->actor), "pgpmgctl (uid %u)", uid);
-	for (int i = 0; i < ADMIN_NARGS; i++)
-		if (args[i][0] != '\0')
-			n = i + 1;
-	if (n > admin_ops[op].max || n < admin_ops[op].min) {
-		admin_fail(q, ADMIN_E_INVALID, "wrong number of arguments");
-		return;
-	}
-	for (int i = 0; i < admin_ops[op].min; i++)
-		if (args[i][0] == '\0') {
-			admin_fail(q, ADMIN_E_INVALID, "an empty argument");
-			return;
-		}
-
-	admin_ops[op].run(q, args);
+	admin_run(q, op, args);
 }

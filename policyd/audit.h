@@ -13,6 +13,10 @@
 #include "policyd/db.h"
 
 #define AUDIT_RETRIES	3
+/* An actor as the table takes it (octet_length 1 to 400): "admin:" or
+ * "user:" and an address of up to 320 bytes, "pgpmgctl (uid N)",
+ * "policyd (key sync)". */
+#define AUDIT_ACTOR_MAX	400
 
 /* As db_query() with text parameters; values are copied. */
 void	audit_query(const char *stmt, int nparams, const char *const *values,

@@ -223,15 +223,40 @@ console_logout(const char *session, console_logout_cb cb, void *arg)
 
 /* ---------------------------------------------------------------- webd */
 
+struct imsgev *
+console_webd(void)
+{
+	struct child_peer	*p = child_peer_find(cs.c, PROC_WEBD, 0);
+
+	if (p == NULL || !p->up)
+		fatalx("console: an answer for webd, which is not there");
+	return &p->iev;
+}
+
+int
+console_pending_take(void)
+{
+	return ++cs.pending > CONSOLE_PENDING_MAX;
+}
+
+void
+console_pending_give(void)
+{
+	if (cs.pending == 0)
+		fatalx("console: more answers than requests");
+	cs.pending--;
+}
+
+/* A request; *busy when it is one beyond the bound. */
 static struct console_req *
-req_new(uint32_t request)
+req_new(uint32_t request, int *busy)
 {
 	struct console_req	*q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		fatal("console");
 	q->request = request;
-	cs.pending++;
+	*busy = console_pending_take();
 	return q;
 }
 
@@ -239,12 +264,10 @@ req_new(uint32_t request)
 static struct ibuf *
 answer_start(struct console_req *q, uint32_t type, size_t len)
 {
-	struct child_peer	*p = child_peer_find(cs.c, PROC_WEBD, 0);
-	struct ibuf		*b;
+	struct imsgev	*iev = console_webd();
+	struct ibuf	*b;
 
-	if (p == NULL || !p->up)
-		fatalx("console: an answer for webd, which is not there");
-	if ((b = imsg_create(&p->iev.ibuf, type, 0, -1,
+	if ((b = imsg_create(&iev->ibuf, type, 0, -1,
 	    sizeof(uint32_t) + len)) == NULL ||
 	    imsg_add_u32(b, q->request) == -1)
 		fatal("compose %s", imsg_type_name(type));
@@ -254,11 +277,11 @@ answer_start(struct console_req *q, uint32_t type, size_t len)
 static void
 answer_end(struct console_req *q, struct ibuf *b)
 {
-	struct child_peer	*p = child_peer_find(cs.c, PROC_WEBD, 0);
+	struct imsgev	*iev = console_webd();
 
-	imsg_close(&p->iev.ibuf, b);
-	imsgev_update(&p->iev);
-	cs.pending--;
+	imsg_close(&iev->ibuf, b);
+	imsgev_update(iev);
+	console_pending_give();
 	free(q);
 }
 
@@ -333,14 +356,15 @@ webd_login(struct imsg_reader *r, uint32_t request)
 {
 	struct console_req	*q;
 	const char		*address, *password, *client;
+	int			 busy;
 
 	if (imsg_read_string(r, &address, CONSOLE_ADDRESS_MAX) == -1 ||
 	    imsg_read_string(r, &password, CONSOLE_PASSWORD_MAX) == -1 ||
 	    imsg_read_string(r, &client, CONSOLE_CLIENT_MAX) == -1 ||
 	    imsg_reader_end(r) == -1 || !console_client_valid(client))
 		fatalx("malformed WEBD_LOGIN");
-	q = req_new(request);
-	if (cs.pending > CONSOLE_PENDING_MAX) {
+	q = req_new(request, &busy);
+	if (busy) {
 		login_answer(LOGIN_BUSY, 0, "", "", "", q);
 		return;
 	}
@@ -352,13 +376,14 @@ webd_session(struct imsg_reader *r, uint32_t request)
 {
 	struct console_req	*q;
 	const char		*session, *client;
+	int			 busy;
 
 	if (imsg_read_string(r, &session, CONSOLE_TOKEN_LEN) == -1 ||
 	    imsg_read_string(r, &client, CONSOLE_CLIENT_MAX) == -1 ||
 	    imsg_reader_end(r) == -1 || !console_client_valid(client))
 		fatalx("malformed WEBD_SESSION");
-	q = req_new(request);
-	if (cs.pending > CONSOLE_PENDING_MAX) {
+	q = req_new(request, &busy);
+	if (busy) {
 		session_answer(SESSION_UNAVAILABLE, NULL, q);
 		return;
 	}
@@ -370,12 +395,13 @@ webd_logout(struct imsg_reader *r, uint32_t request)
 {
 	struct console_req	*q;
 	const char		*session;
+	int			 busy;
 
 	if (imsg_read_string(r, &session, CONSOLE_TOKEN_LEN) == -1 ||
 	    imsg_reader_end(r) == -1)
 		fatalx("malformed WEBD_LOGOUT");
-	q = req_new(request);
-	if (cs.pending > CONSOLE_PENDING_MAX) {
+	q = req_new(request, &busy);
+	if (busy) {
 		logout_answer(LOGOUT_NONE, q);
 		return;
 	}
@@ -387,13 +413,14 @@ webd_reauth(struct imsg_reader *r, uint32_t request)
 {
 	struct console_req	*q;
 	const char		*session, *password;
+	int			 busy;
 
 	if (imsg_read_string(r, &session, CONSOLE_TOKEN_LEN) == -1 ||
 	    imsg_read_string(r, &password, CONSOLE_PASSWORD_MAX) == -1 ||
 	    imsg_reader_end(r) == -1)
 		fatalx("malformed WEBD_REAUTH");
-	q = req_new(request);
-	if (cs.pending > CONSOLE_PENDING_MAX) {
+	q = req_new(request, &busy);
+	if (busy) {
 		reauth_answer(REAUTH_BUSY, 0, q);
 		return;
 	}

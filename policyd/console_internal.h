@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct imsgev;
+
 /* Sessions one user keeps at most: a login beyond them ends the one used
  * longest ago.  Someone who logs in from a browser or two a day needs a
  * few; a script that logs in in a loop must not fill the table. */
@@ -34,5 +36,14 @@ int	console_client_valid(const char *);
 void	console_printable(const char *s, char *out, size_t outlen);
 
 void	console_login_init(uint64_t lockout_seconds);
+
+/* webd's channel, to answer on: fatal when webd is not there (its
+ * death stops the appliance anyway). */
+struct imsgev *console_webd(void);
+/* webd's requests in flight (CONSOLE_PENDING_MAX): take counts one more
+ * and is true when that one is beyond the bound (it is then answered at
+ * once, refused); give counts one answered. */
+int	console_pending_take(void);
+void	console_pending_give(void);
 
 #endif /* PGPMG_POLICYD_CONSOLE_INTERNAL_H */

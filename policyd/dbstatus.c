@@ -4,7 +4,8 @@
  * so it also shows that policyd's loop is not stuck, whatever the server
  * does.  With DBSTAT_F_CHECK the health statement runs first, through the
  * same queue as every other query: it is answered within the database
- * timeout, and at once while the database is down.
+ * timeout, and at once while the database is down.  The console's
+ * dashboard (console_status.c) asks the same way, with dbstatus_get().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +20,14 @@
 #include "policyd/statements.h"
 
 struct dbstatus_check {
-	struct child	*c;
-	uint32_t	 request;
+	dbstatus_cb	 cb;
+	void		*arg;
 };
 
+/* The state as it is now, and the text cut to its bound. */
 static void
-dbstatus_reply(struct child *c, uint32_t request, uint32_t check,
-    const char *text)
+dbstatus_answer(dbstatus_cb cb, void *arg, uint32_t check, const char *text)
 {
-	struct ibuf	*b;
 	char		 t[DBSTAT_TEXT_MAX];
 	uint32_t	 state;
 
@@ -41,16 +41,8 @@ dbstatus_reply(struct child *c, uint32_t request, uint32_t check,
 	default:
 		state = DBSTAT_DOWN;
 	}
-	snprintf(t, sizeof(t), "%s", text);	/* cut to the bound */
-	if ((b = imsg_create(&c->parent.ibuf, IMSG_POLICYD_DB_STATUS, 0, -1,
-	    3 * sizeof(uint32_t) + sizeof(uint64_t) + strlen(t) + 1)) ==
-	    NULL || imsg_add_u32(b, request) == -1 ||
-	    imsg_add_u32(b, state) == -1 || imsg_add_u32(b, check) == -1 ||
-	    imsg_add_u64(b, db_state_seconds()) == -1 ||
-	    imsg_add_string(b, t) == -1)
-		fatal("compose POLICYD_DB_STATUS");
-	imsg_close(&c->parent.ibuf, b);
-	imsgev_update(&c->parent);
+	snprintf(t, sizeof(t), "%s", text);
+	cb(state, check, db_state_seconds(), t, arg);
 }
 
 static void
@@ -72,15 +64,58 @@ dbstatus_checked(const struct db_result *r, void *arg)
 	default:
 		check = DBSTAT_CHECK_UNAVAILABLE;
 	}
-	dbstatus_reply(k->c, k->request, check, text);
+	dbstatus_answer(k->cb, k->arg, check, text);
 	free(k);
+}
+
+void
+dbstatus_get(int check, dbstatus_cb cb, void *arg)
+{
+	struct dbstatus_check	*k;
+
+	if (!check) {
+		dbstatus_answer(cb, arg, DBSTAT_CHECK_NONE,
+		    db_state() == DB_STATE_UP ? "" : db_last_error());
+		return;
+	}
+	if ((k = malloc(sizeof(*k))) == NULL)
+		fatal("dbstatus");
+	k->cb = cb;
+	k->arg = arg;
+	db_query(STMT_HEALTH, 0, NULL, NULL, NULL, dbstatus_checked, k);
+}
+
+/* The parent's: compose its answer. */
+struct dbstatus_parent {
+	struct child	*c;
+	uint32_t	 request;
+};
+
+static void
+dbstatus_reply(uint32_t state, uint32_t check, uint64_t seconds,
+    const char *text, void *arg)
+{
+	struct dbstatus_parent	*p = arg;
+	struct child		*c = p->c;
+	struct ibuf		*b;
+
+	if ((b = imsg_create(&c->parent.ibuf, IMSG_POLICYD_DB_STATUS, 0, -1,
+	    3 * sizeof(uint32_t) + sizeof(uint64_t) + strlen(text) + 1)) ==
+	    NULL || imsg_add_u32(b, p->request) == -1 ||
+	    imsg_add_u32(b, state) == -1 || imsg_add_u32(b, check) == -1 ||
+	    imsg_add_u64(b, seconds) == -1 ||
+	    imsg_add_string(b, text) == -1)
+		fatal("compose POLICYD_DB_STATUS");
+	imsg_close(&c->parent.ibuf, b);
+	imsgev_update(&c->parent);
+	free(p);
 }
 
 void
 dbstatus_request(struct child *c, struct imsg *imsg)
 {
 	struct imsg_reader	 r;
-	struct dbstatus_check	*k;
+	struct dbstatus_parent	*p;
 	uint32_t		 request, flags;
 
 	imsg_reader_init(&r, imsg);
@@ -88,14 +123,9 @@ dbstatus_request(struct child *c, struct imsg *imsg)
 	    imsg_read_u32(&r, &flags) == -1 || imsg_reader_end(&r) == -1 ||
 	    (flags & ~(uint32_t)DBSTAT_F_CHECK) != 0)
 		fatalx("malformed PARENT_DB_STATUS");
-	if (!(flags & DBSTAT_F_CHECK)) {
-		dbstatus_reply(c, request, DBSTAT_CHECK_NONE,
-		    db_state() == DB_STATE_UP ? "" : db_last_error());
-		return;
-	}
-	if ((k = malloc(sizeof(*k))) == NULL)
+	if ((p = malloc(sizeof(*p))) == NULL)
 		fatal("dbstatus");
-	k->c = c;
-	k->request = request;
-	db_query(STMT_HEALTH, 0, NULL, NULL, NULL, dbstatus_checked, k);
+	p->c = c;
+	p->request = request;
+	dbstatus_get(flags & DBSTAT_F_CHECK, dbstatus_reply, p);
 }

@@ -1,9 +1,11 @@
 /*
- * keyops: key management for pgpmgctl (through the parent) and, later,
- * the console.  policyd alone talks to keyd, so that every change to the
- * keys is recorded: a request goes to keyd (IMSG_KEY_REQUEST); when it
- * changed something, policyd asks keyd for its inventory and records it
- * with the operation's audit row (keyrecord.c), and only then answers.
+ * keyops: key management for pgpmgctl (through the parent) and the
+ * console (console_keys.c): whoever asks names a callback, which hears
+ * keyd's answer once.  policyd alone talks to keyd, so that every change
+ * to the keys is recorded: a request goes to keyd (IMSG_KEY_REQUEST);
+ * when it changed something, policyd asks keyd for its inventory and
+ * records it with the operation's audit row (keyrecord.c), and only then
+ * answers.
  *
  * One request is at keyd or at the database at a time (keyd does one at
  * a time anyway); the rest wait in order, at most KEYOPS_QUEUE_MAX.  A
@@ -19,6 +21,7 @@
  */
 #include <sys/queue.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
+#include "policyd/audit.h"
 #include "policyd/db.h"
 #include "policyd/keyops.h"
 #include "policyd/keyrecord.h"
@@ -40,8 +44,6 @@
 #define KEYOPS_KEYD_TIMEOUT_SEC	110
 /* A record that failed with the database up is tried again after: */
 #define KEYOPS_RETRY_SEC	10
-#define KEYOPS_ARG_MAX		320
-#define KEYOPS_PASS_MAX		1024
 #define KEYOPS_TEXT_MAX		4096
 
 /* How a change is audited, and the source of keys it adds. */
@@ -66,10 +68,13 @@ struct keyop {
 	TAILQ_ENTRY(keyop)	 entry;
 	enum keyop_state	 state;
 	int			 sync;		/* no request: a plain sync */
-	uint32_t		 parent_id;	/* 0: nobody waits */
+	keyops_cb		 cb;		/* NULL: nobody waits */
+	void			*cbarg;
 	uint32_t		 op;
 	int			 fd;		/* an import's data */
-	char			 actor[48];
+	const char		*kind;		/* the audit row's */
+	const char		*source;	/* of keys it adds */
+	char			 actor[AUDIT_ACTOR_MAX + 1];
 	char			 arg[KEYOPS_ARG_MAX + 1];
 	char			 pass[KEYOPS_PASS_MAX + 1];
 	/* keyd's answer */
@@ -109,24 +114,35 @@ keyop_free(struct keyop *q)
 	free(q);
 }
 
+/* keyd's answer (or ours) to whoever asked, once. */
 static void
-reply_parent(struct keyop *q, uint32_t code, const char *text, int fd)
+reply(struct keyop *q, uint32_t code, const char *text, int fd)
 {
-	struct ibuf	*b;
+	keyops_cb	 cb = q->cb;
 
-	if (q->parent_id == 0) {
+	if (cb == NULL) {
 		if (fd != -1)
 			close(fd);
 		return;
 	}
+	q->cb = NULL;
+	cb(code, text, fd, q->cbarg);
+}
+
+/* pgpmgctl's: the parent's request id is the argument. */
+static void
+reply_parent(uint32_t code, const char *text, int fd, void *arg)
+{
+	struct ibuf	*b;
+	uint32_t	 request = (uint32_t)(uintptr_t)arg;
+
 	if ((b = imsg_create(&ko.c->parent.ibuf, IMSG_POLICYD_KEY_REPLY, 0,
 	    fd, 2 * sizeof(uint32_t) + strlen(text) + 1)) == NULL ||
-	    imsg_add_u32(b, q->parent_id) == -1 ||
+	    imsg_add_u32(b, request) == -1 ||
 	    imsg_add_u32(b, code) == -1 || imsg_add_string(b, text) == -1)
 		fatal("compose POLICYD_KEY_REPLY");
 	imsg_close(&ko.c->parent.ibuf, b);
 	imsgev_update(&ko.c->parent);
-	q->parent_id = 0;
 }
 
 static struct child_peer *
@@ -181,7 +197,7 @@ recorded(int ok, const char *err, void *arg)
 		else {
 			TAILQ_REMOVE(&ko.unrecorded, q, entry);
 			ko.nunrecorded--;
-			reply_parent(q, KEY_E_OK, q->text, -1);
+			reply(q, KEY_E_OK, q->text, -1);
 		}
 		keyop_free(q);
 		pump();
@@ -189,12 +205,12 @@ recorded(int ok, const char *err, void *arg)
 	}
 	log_warnx("key record%s%s: %s", q->sync ? "" : " of ", q->sync ? "" :
 	    q->subject, err);
-	if (!q->sync && q->parent_id != 0) {
+	if (!q->sync && q->cb != NULL) {
 		/* keyd made the change: it is done, and will be recorded. */
 		snprintf(text, sizeof(text), "%s\nnot recorded yet (%s): "
 		    "policyd records it once the database can take it",
 		    q->text, err);
-		reply_parent(q, KEY_E_OK, text, -1);
+		reply(q, KEY_E_OK, text, -1);
 	}
 	if (q->sync)
 		keyop_free(q);
@@ -239,11 +255,11 @@ record_inventory(struct keyop *q, uint32_t code, const char *text, int fd)
 	}
 	q->state = KO_RECORD;
 	op.actor = q->actor;
-	op.kind = q->sync ? "" : op_record[q->op].kind;
+	op.kind = q->sync ? "" : q->kind;
 	op.subject = q->sync ? "" : q->subject;
 	op.argument = q->sync ? "" : q->arg;
 	op.result = q->sync ? "" : q->text;
-	op.source = q->sync ? "" : op_record[q->op].source;
+	op.source = q->sync ? "" : q->source;
 	keyrecord_sync(fd, &op, recorded, q);
 }
 
@@ -254,7 +270,7 @@ request_answered(struct keyop *q, uint32_t code, const char *text, int fd)
 {
 	ko.cur = NULL;
 	if (!op_changes(q->op) || code != KEY_E_OK) {
-		reply_parent(q, code, text, fd);
+		reply(q, code, text, fd);
 		keyop_free(q);
 		return;
 	}
@@ -288,14 +304,14 @@ pump(void)
 		TAILQ_REMOVE(&ko.queue, q, entry);
 		ko.nqueue--;
 		if (op_changes(q->op) && !db_up()) {
-			reply_parent(q, KEY_E_UNAVAILABLE, "the database is "
+			reply(q, KEY_E_UNAVAILABLE, "the database is "
 			    "unavailable: keys change only when the change "
 			    "can be recorded; try again when it is back", -1);
 			keyop_free(q);
 			continue;
 		}
 		if (op_changes(q->op) && ko.nunrecorded > 0) {
-			reply_parent(q, KEY_E_UNAVAILABLE, "earlier key "
+			reply(q, KEY_E_UNAVAILABLE, "earlier key "
 			    "changes are not recorded yet; try again later",
 			    -1);
 			keyop_free(q);
@@ -369,14 +385,52 @@ keyops_keyd_reply(struct child *c, struct imsg *imsg)
 }
 
 void
+keyops_ask(const struct keyops_ask *a, keyops_cb cb, void *cbarg)
+{
+	struct keyop	*q;
+
+	if (a->op < KEY_OP_GENERATE || a->op > KEY_OP_CTL_MAX ||
+	    strlen(a->arg) > KEYOPS_ARG_MAX ||
+	    strlen(a->pass) > KEYOPS_PASS_MAX ||
+	    strlen(a->actor) > AUDIT_ACTOR_MAX)
+		fatalx("keyops_ask: a request beyond its bounds");
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("keyops");
+	q->cb = cb;
+	q->cbarg = cbarg;
+	q->op = a->op;
+	q->fd = a->fd;
+	if (op_changes(a->op)) {
+		q->kind = a->kind != NULL ? a->kind : op_record[a->op].kind;
+		q->source = a->source != NULL ? a->source :
+		    op_record[a->op].source;
+	}
+	memcpy(q->actor, a->actor, strlen(a->actor) + 1);
+	memcpy(q->arg, a->arg, strlen(a->arg) + 1);
+	memcpy(q->pass, a->pass, strlen(a->pass) + 1);
+	if (ko.nqueue >= KEYOPS_QUEUE_MAX) {
+		reply(q, KEY_E_FAILED, "too many key requests at once; try "
+		    "again", -1);
+		keyop_free(q);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&ko.queue, q, entry);
+	ko.nqueue++;
+	pump();
+}
+
+void
 keyops_request(struct child *c, struct imsg *imsg)
 {
 	struct imsg_reader	 r;
-	struct keyop		*q;
+	struct keyops_ask	 a;
 	const char		*arg, *pass;
+	char			 actor[64];
 	uint32_t		 request, uid, op;
-	int			 fd = imsg_get_fd(imsg);
 
+	(void)c;
+	memset(&a, 0, sizeof(a));
+	a.fd = imsg_get_fd(imsg);
 	imsg_reader_init(&r, imsg);
 	if (imsg_read_u32(&r, &request) == -1 || imsg_read_u32(&r, &uid) ==
 	    -1 || imsg_read_u32(&r, &op) == -1 ||
@@ -385,26 +439,14 @@ keyops_request(struct child *c, struct imsg *imsg)
 	    imsg_reader_end(&r) == -1 || request == 0 ||
 	    op < KEY_OP_GENERATE || op > KEY_OP_CTL_MAX)
 		fatalx("malformed PARENT_KEY");
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		fatal("keyops");
-	q->parent_id = request;
-	q->op = op;
-	q->fd = fd;
-	snprintf(q->actor, sizeof(q->actor), "pgpmgctl (uid %u)", uid);
-	memcpy(q->arg, arg, strlen(arg) + 1);
-	memcpy(q->pass, pass, strlen(pass) + 1);
+	snprintf(actor, sizeof(actor), "pgpmgctl (uid %u)", uid);
+	a.op = op;
+	a.arg = arg;
+	a.pass = pass;
+	a.actor = actor;
+	keyops_ask(&a, reply_parent, (void *)(uintptr_t)request);
 	/* The request may have carried a key pair's passphrase. */
 	explicit_bzero(imsg->data, imsg->datalen);
-	(void)c;
-	if (ko.nqueue >= KEYOPS_QUEUE_MAX) {
-		reply_parent(q, KEY_E_FAILED, "too many key requests at "
-		    "once; try again", -1);
-		keyop_free(q);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&ko.queue, q, entry);
-	ko.nqueue++;
-	pump();
 }
 
 void

@@ -21,7 +21,9 @@
  * sealed and opened here (secrets.c), and re-sealed after the key is
  * rotated (sealrotate.c).  And the console's logins and sessions, for
  * webd (console.c, console_login.c): the passwords are checked on a
- * thread of its own (verifier.c), the one thread besides the loop.
+ * thread of its own (verifier.c), the one thread besides the loop; and
+ * the console's operations (console_op.c and the console_*.c files that
+ * carry them out), for which webd asks with a session.
  */
 #include <string.h>
 
@@ -30,12 +32,14 @@
 #include "common/msg.h"
 #include "policyd/admin.h"
 #include "policyd/console.h"
+#include "policyd/console_op.h"
 #include "policyd/db.h"
 #include "policyd/dbstatus.h"
 #include "policyd/housekeeping.h"
 #include "policyd/keyops.h"
 #include "policyd/plan.h"
 #include "policyd/policyload.h"
+#include "policyd/procs.h"
 #include "policyd/results.h"
 #include "policyd/sealrotate.h"
 #include "policyd/secrets.h"
@@ -55,6 +59,7 @@ policyd_started(struct child *c)
 	secrets_init(c);
 	sealrotate_init(c);
 	console_init(c);
+	procs_init(c);
 	verifier_init(c->base);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,
 	    (unsigned)c->conf.database_timeout * 1000);
@@ -79,6 +84,9 @@ policyd_peer_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 	case IMSG_WEBD_LOGOUT:
 	case IMSG_WEBD_REAUTH:
 		console_msg(c, p, imsg);
+		break;
+	case IMSG_WEBD_OP:
+		console_op_msg(c, p, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from %s", imsg_type_name(imsg->hdr.type),
@@ -106,6 +114,12 @@ policyd_parent_msg(struct child *c, struct imsg *imsg)
 		break;
 	case IMSG_PARENT_KEY:
 		keyops_request(c, imsg);
+		break;
+	case IMSG_PARENT_PROCS_ENTRY:
+		procs_entry(c, imsg);
+		break;
+	case IMSG_PARENT_PROCS_END:
+		procs_end(c, imsg);
 		break;
 	default:
 		fatalx("unexpected %s from parent",

@@ -364,17 +364,54 @@ const struct db_statement policyd_statements[] = {
 	    "SELECT (SELECT pg_catalog.count(*) FROM del), "
 	    "(SELECT pg_catalog.count(*) FROM aud)", 7 },
 
-	/* $1 actor, $2 address, $3 display name, $4 role.  No password,
-	 * the portal login off: the schema's defaults. */
+	/*
+	 * The console's list of keys (console_keys.c): $1 at most this many,
+	 * $2 NULL or an address (the keys whose record lists it: its owner
+	 * or any of its user IDs' addresses, whatever the case), $3 NULL or
+	 * a fingerprint.  Times in UTC, ISO 8601; the addresses of the user
+	 * IDs joined by commas (keyd lists none with a comma), in byte order.
+	 */
+	{ STMT_KEY_LIST,
+	    "SELECT k.fingerprint, CASE WHEN k.internal THEN 'internal' "
+	    "ELSE 'external' END, k.source, "
+	    "pg_catalog.to_char(k.created AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "COALESCE(pg_catalog.to_char(k.expires AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'), "
+	    "CASE WHEN k.revoked THEN 'yes' ELSE 'no' END, "
+	    "CASE WHEN k.held THEN 'yes' ELSE 'no' END, "
+	    "COALESCE((SELECT pg_catalog.string_agg(a.address, ',' "
+	    "ORDER BY a.address COLLATE pg_catalog.\"C\") "
+	    "FROM pgpmg.key_addresses a WHERE a.fingerprint = k.fingerprint), "
+	    "k.address) "
+	    "FROM pgpmg.keys k "
+	    "WHERE ($2::text IS NULL OR "
+	    "pg_catalog.lower(k.address) = pg_catalog.lower($2::text) OR "
+	    "EXISTS (SELECT 1 FROM pgpmg.key_addresses a "
+	    "WHERE a.fingerprint = k.fingerprint AND "
+	    "pg_catalog.lower(a.address) = pg_catalog.lower($2::text))) "
+	    "AND ($3::text IS NULL OR k.fingerprint = $3::text) "
+	    "ORDER BY pg_catalog.lower(k.address) COLLATE pg_catalog.\"C\", "
+	    "k.fingerprint LIMIT $1::bigint", 3 },
+
+	/*
+	 * $1 actor, $2 address, $3 display name, $4 role, $5 the PHC string
+	 * of a password (the console's new users) or NULL (pgpmgctl's: no
+	 * password), $6 the portal login (NULL: off, the schema's default).
+	 * The audit row says whether there is a password, never the hash.
+	 */
 	{ STMT_USER_ADD,
 	    "WITH ins AS (INSERT INTO pgpmg.users (address, display_name, "
-	    "role) VALUES ($2, $3, $4) RETURNING address, display_name, role, "
+	    "role, password_hash, portal_login, password_changed_at) "
+	    "VALUES ($2, $3, $4, $5::text, COALESCE($6::boolean, false), "
+	    "CASE WHEN $5::text IS NOT NULL THEN pg_catalog.now() END) "
+	    "RETURNING address, display_name, role, "
 	    "portal_login, password_hash), "
 	    "aud AS (INSERT INTO pgpmg.audit_log (actor, kind, subject, details) "
 	    "SELECT $1, 'user-add', ins.address, pg_catalog.json_build_object("
 	    "'before', NULL, 'after', " USER_JSON("ins") ")::text FROM ins "
 	    "RETURNING id) "
-	    "SELECT ins.address, ins.role, aud.id FROM ins, aud", 4 },
+	    "SELECT ins.address, ins.role, aud.id FROM ins, aud", 6 },
 	/* $1: at most this many.  In byte order of the lower-case address,
 	 * whatever the database's collation, so the order is the same on
 	 * every installation. */

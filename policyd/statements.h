@@ -58,9 +58,11 @@
 #define STMT_USER_PASSWD	"user_passwd"
 #define STMT_USER_DEL		"user_del"
 
-/* The record of keys (keyrecord.c). */
+/* The record of keys (keyrecord.c), and the console's view of it
+ * (console_keys.c). */
 #define STMT_KEYS_UPSERT	"keys_upsert"
 #define STMT_KEYS_PRUNE		"keys_prune"
+#define STMT_KEY_LIST		"key_list"
 
 /* Sealed values in pgpmg.secrets (secrets.c, sealrotate.c). */
 #define STMT_SECRET_GET		"secret_get"

@@ -1,6 +1,8 @@
 /*
  * users: pgpmgctl's user commands (user add, list, set, passwd, del) on
- * pgpmg.users, for admin.c.
+ * pgpmg.users, for admin.c, and the statements of the console's own
+ * (console_users.c: a new user with a password policyd made, a password
+ * reset or changed).
  *
  * Every value is checked here again (common/userdef.c): a member of group
  * _pgpmg can send the request without pgpmgctl.  An address is kept as it
@@ -44,8 +46,7 @@ yes_no(const char *pgbool)
 	return pgbool[0] == 't' ? "yes" : "no";
 }
 
-/* An address, checked, into q->address. */
-static int
+int
 users_address(struct admin_req *q, const char *s)
 {
 	char	 err[512];
@@ -98,35 +99,59 @@ users_added(const struct db_result *r, void *arg)
 		admin_fail(q, ADMIN_E_FAILED, "no user was added");
 		return;
 	}
-	log_info("users: %s added user %s (role %s)", q->actor, q->address,
-	    PQgetvalue(r->res, 0, 1));
-	admin_print(q, "added user %s\n", q->address);
+	log_info("users: %s added user %s (role %s%s)", q->actor, q->address,
+	    PQgetvalue(r->res, 0, 1), q->onetime[0] != '\0' ?
+	    ", with a password made for it" : "");
+	if (q->onetime[0] != '\0')
+		admin_print(q, "password\t%s\n", q->onetime);
+	else
+		admin_print(q, "added user %s\n", q->address);
 	admin_finish(q, ADMIN_E_OK, "");
+}
+
+int
+users_add_check(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
+{
+	char	 err[512];
+
+	if (users_address(q, args[0]) == -1)
+		return -1;
+	if (user_name_check(args[1], err, sizeof(err)) == -1) {
+		admin_fail(q, ADMIN_E_INVALID, "%s", err);
+		return -1;
+	}
+	q->role = USER_ROLE_DEFAULT;
+	if (args[2][0] != '\0' && user_role_parse(args[2], &q->role) == -1) {
+		admin_fail(q, ADMIN_E_INVALID, "role: \"%s\" is not one of "
+		    "admin, user, none", args[2]);
+		return -1;
+	}
+	memcpy(q->name, args[1], strlen(args[1]) + 1);
+	return 0;
+}
+
+void
+users_add_send(struct admin_req *q, const char *phc)
+{
+	const char	*v[6];
+
+	v[0] = q->actor;
+	v[1] = q->address;
+	v[2] = q->name;
+	v[3] = user_role_name(q->role);
+	/* With a password, the portal login on (unless the role is none,
+	 * which may not log in anyway). */
+	v[4] = phc;
+	v[5] = phc != NULL && q->role != USER_ROLE_NONE ? "true" : NULL;
+	audit_query(STMT_USER_ADD, 6, v, users_added, q);
 }
 
 void
 users_add(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
 {
-	const char	*v[4];
-	char		 err[512];
-	int		 role = USER_ROLE_DEFAULT;
-
-	if (users_address(q, args[0]) == -1)
+	if (users_add_check(q, args) == -1)
 		return;
-	if (user_name_check(args[1], err, sizeof(err)) == -1) {
-		admin_fail(q, ADMIN_E_INVALID, "%s", err);
-		return;
-	}
-	if (args[2][0] != '\0' && user_role_parse(args[2], &role) == -1) {
-		admin_fail(q, ADMIN_E_INVALID, "role: \"%s\" is not one of "
-		    "admin, user, none", args[2]);
-		return;
-	}
-	v[0] = q->actor;
-	v[1] = q->address;
-	v[2] = args[1];
-	v[3] = user_role_name(role);
-	audit_query(STMT_USER_ADD, 4, v, users_added, q);
+	users_add_send(q, NULL);
 }
 
 /* ---------------------------------------------------------------- list */
@@ -236,17 +261,32 @@ users_passwd_set(const struct db_result *r, void *arg)
 
 	if (users_changed(q, r, 2) == -1)
 		return;
-	log_info("users: %s set the password of %s", q->actor,
+	log_info("users: %s set %s password of %s", q->actor,
+	    q->onetime[0] != '\0' ? "a new random" : "the",
 	    PQgetvalue(r->res, 0, 0));
-	admin_print(q, "password set for %s\n", PQgetvalue(r->res, 0, 0));
+	if (q->onetime[0] != '\0')
+		admin_print(q, "password\t%s\n", q->onetime);
+	else
+		admin_print(q, "password set for %s\n",
+		    PQgetvalue(r->res, 0, 0));
 	admin_finish(q, ADMIN_E_OK, "");
+}
+
+void
+users_passwd_send(struct admin_req *q, const char *phc)
+{
+	const char	*v[3];
+
+	v[0] = q->actor;
+	v[1] = q->address;
+	v[2] = phc;
+	audit_query(STMT_USER_PASSWD, 3, v, users_passwd_set, q);
 }
 
 void
 users_passwd(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
 {
 	struct passhash_phc	 h;
-	const char		*v[3];
 
 	if (users_address(q, args[0]) == -1)
 		return;
@@ -256,10 +296,7 @@ users_passwd(struct admin_req *q, char args[][ADMIN_ARG_MAX + 1])
 		    "one)");
 		return;
 	}
-	v[0] = q->actor;
-	v[1] = q->address;
-	v[2] = args[1];
-	audit_query(STMT_USER_PASSWD, 3, v, users_passwd_set, q);
+	users_passwd_send(q, args[1]);
 }
 
 /* ---------------------------------------------------------------- del */

@@ -8,7 +8,10 @@
  * FREE (the loop handed the result over).  The mutex guards the states;
  * a slot's other fields belong to whichever side its state says, so the
  * thread reads a password only while RUNNING, and the loop never then.
- * The thread takes the QUEUED slots in the order they were queued.
+ * The thread takes the QUEUED slots in the order they were queued.  A
+ * slot is a check (its password against phc, or the dummy) or a hash (its
+ * password into phc); either way the password is wiped by the thread as
+ * soon as it is done with it.
  */
 #include <sys/mman.h>
 
@@ -49,8 +52,10 @@ struct verifier_slot {
 	enum slot_state	 state;
 	uint64_t	 seq;		/* the order of the queue */
 	int		 dummy;		/* check against the dummy hash */
-	int		 match;
+	int		 hash;		/* make phc, do not check */
+	int		 match;		/* a hash: 1 when phc was made */
 	verifier_cb	 cb;
+	verifier_hash_cb hash_cb;
 	void		*arg;
 	char		 pass[PASSHASH_PASS_MAX + 1];
 	char		 phc[PASSHASH_PHC_MAX + 1];
@@ -178,10 +183,15 @@ verifier_thread(void *arg)
 
 		/* The dummy costs what the real check costs, and never
 		 * lets anybody in. */
-		match = passhash_verify(s->pass, s->dummy ? vv->dummy_phc :
-		    s->phc);
-		if (s->dummy)
-			match = 0;
+		if (s->hash)
+			match = passhash_make(s->pass, s->phc,
+			    sizeof(s->phc)) == 0;
+		else {
+			match = passhash_verify(s->pass, s->dummy ?
+			    vv->dummy_phc : s->phc);
+			if (s->dummy)
+				match = 0;
+		}
 		explicit_bzero(s->pass, sizeof(s->pass));
 
 		thread_lock();
@@ -201,9 +211,11 @@ verifier_results(int fd, short ev, void *arg)
 	struct verifier_slot	*s;
 	unsigned char		 buf[VERIFIER_SLOTS];
 	verifier_cb		 cb;
+	verifier_hash_cb	 hash_cb;
 	void			*cbarg;
+	char			 phc[PASSHASH_PHC_MAX + 1];
 	ssize_t			 n;
-	int			 match;
+	int			 match, hash;
 
 	(void)ev; (void)arg;
 	if ((n = read(fd, buf, sizeof(buf))) == -1) {
@@ -225,13 +237,19 @@ verifier_results(int fd, short ev, void *arg)
 		if (s->state != SLOT_DONE)
 			fatalx("verifier: slot %u is not done", buf[i]);
 		cb = s->cb;
+		hash_cb = s->hash_cb;
 		cbarg = s->arg;
 		match = s->match;
+		hash = s->hash;
+		snprintf(phc, sizeof(phc), "%s", s->phc);
 		explicit_bzero(s, sizeof(*s));
 		s->state = SLOT_FREE;
 		if (pthread_mutex_unlock(&vf.lock) != 0)
 			fatalx("verifier: mutex");
-		cb(match, cbarg);
+		if (hash)
+			hash_cb(match ? phc : NULL, cbarg);
+		else
+			cb(match, cbarg);
 	}
 }
 
@@ -321,6 +339,25 @@ verifier_start(int slot, const char *phc, verifier_cb cb, void *arg)
 	if (!s->dummy)
 		snprintf(s->phc, sizeof(s->phc), "%s", phc);
 	s->cb = cb;
+	s->arg = arg;
+	if (pthread_mutex_lock(&vf.lock) != 0)
+		fatalx("verifier: mutex");
+	s->seq = vf.seq++;
+	s->state = SLOT_QUEUED;
+	if (pthread_cond_signal(&vf.queued) != 0)
+		fatalx("verifier: cond");
+	if (pthread_mutex_unlock(&vf.lock) != 0)
+		fatalx("verifier: mutex");
+}
+
+void
+verifier_hash(int slot, verifier_hash_cb cb, void *arg)
+{
+	struct verifier_slot	*s = slot_of(slot, SLOT_RESERVED);
+
+	s->hash = 1;
+	s->phc[0] = '\0';
+	s->hash_cb = cb;
 	s->arg = arg;
 	if (pthread_mutex_lock(&vf.lock) != 0)
 		fatalx("verifier: mutex");

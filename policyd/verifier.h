@@ -1,7 +1,8 @@
 /*
- * verifier: the console's password checks, on a thread of their own.
+ * verifier: the console's password checks, and the hashing of the
+ * passwords it sets, on a thread of their own.
  *
- * One check costs about 0.6 s of CPU and 128 MiB (common/passhash.h); on
+ * One check (or one hash) costs about 0.6 s of CPU and 128 MiB (common/passhash.h); on
  * policyd's event loop it would hold up every plan cryptod waits for, and
  * with it the mail.  So one thread does them, one at a time (one at a
  * time bounds the memory, and two cores have other work), and the loop
@@ -36,6 +37,9 @@
 
 /* match: 1 when the password is the hash's, 0 otherwise. */
 typedef void	(*verifier_cb)(int match, void *arg);
+/* phc: the PHC string of the slot's password; NULL when it could not be
+ * made (no random bytes, OpenSSL failed). */
+typedef void	(*verifier_hash_cb)(const char *phc, void *arg);
 
 /* As root, before the sandbox: map and lock the slots. */
 void	verifier_prepare(void);
@@ -52,6 +56,13 @@ int	verifier_reserve(const char *password);
  * and the answer is 0.
  */
 void	verifier_start(int slot, const char *phc, verifier_cb, void *arg);
+/*
+ * Hash the slot's password with our parameters and a fresh salt
+ * (passhash_make()), for a password the console sets: the same 0.6 s as a
+ * check, so it takes a slot and the thread as a check does.  cb is called
+ * from the loop, once; the password is wiped from the slot by then.
+ */
+void	verifier_hash(int slot, verifier_hash_cb, void *arg);
 /* Give an unchecked slot back; its password is wiped. */
 void	verifier_release(int slot);
 

@@ -12,6 +12,13 @@
  *   TAG RAWLOGIN ADDRESS N CLIENT   a password of N bytes, sent whatever
  *                                   its length (a protocol offence when
  *                                   N > 1024)
+ *   TAG OP NAME ID CLIENT PASSWORD [ARG...]
+ *                                   a console operation (NAME as in
+ *                                   CONSOLE_OP_NAME: POLICY_SET, MY_KEYS,
+ *                                   ...) with up to 6 arguments
+ *   TAG OPUP NAME ID CLIENT PASSWORD FILE [ARG...]
+ *                                   the same with FILE's bytes as the
+ *                                   upload (a sealed memfd)
  *   END                             answer the rest, then close
  *
  * In every field %XX is the byte XX (a space is %20, % itself %25), and
@@ -23,6 +30,12 @@
  *   TAG session ok USERID ADDRESS ROLE CSRF NAME... | none | unavailable
  *   TAG logout 1 | 0
  *   TAG reauth ok | denied | locked N | none | busy | unavailable
+ *   TAG data LINE          each line of an operation's output, as it
+ *                          came (its fields tab-separated)
+ *   TAG fd LINE            each line of the fd of its DONE (an export)
+ *   TAG op CODE WAIT MESSAGE...    its DONE: CODE denied, ok, password,
+ *                          locked, busy, invalid, notfound, exists,
+ *                          passphrase, unavailable or failed
  *
  * then "END" once every request of the connection is answered.  Answers
  * are parsed exactly (a malformed one is fatal here, so the test sees
@@ -42,6 +55,7 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/memfd.h"
 #include "common/msg.h"
 #include "imsg/imsg.h"
 
@@ -52,6 +66,49 @@
 #define LINE_MAX_LEN	(16 * 1024)
 /* RAWLOGIN's longest password. */
 #define RAW_MAX		8192
+/* An operation's output, collected until its DONE: far more than any
+ * test asks for. */
+#define OP_OUT_MAX	((size_t)16 << 20)
+/* A script line's fields after the tag and verb: OPUP's name, session,
+ * client, password, file and six arguments. */
+#define MAX_FIELDS	(5 + CONSOLE_NARGS)
+
+/* The operations by name, as scripts write them. */
+static const struct {
+	const char	*name;
+	uint32_t	 op;
+} op_names[] = {
+	{ "STATUS", CONSOLE_OP_STATUS },
+	{ "STATS", CONSOLE_OP_STATS },
+	{ "FAILURES", CONSOLE_OP_FAILURES },
+	{ "POLICY_SHOW", CONSOLE_OP_POLICY_SHOW },
+	{ "POLICY_SET", CONSOLE_OP_POLICY_SET },
+	{ "RULE_LIST", CONSOLE_OP_RULE_LIST },
+	{ "RULE_ADD", CONSOLE_OP_RULE_ADD },
+	{ "RULE_DEL", CONSOLE_OP_RULE_DEL },
+	{ "DOMAIN_LIST", CONSOLE_OP_DOMAIN_LIST },
+	{ "DOMAIN_ADD", CONSOLE_OP_DOMAIN_ADD },
+	{ "DOMAIN_DEL", CONSOLE_OP_DOMAIN_DEL },
+	{ "USER_LIST", CONSOLE_OP_USER_LIST },
+	{ "USER_ADD", CONSOLE_OP_USER_ADD },
+	{ "USER_SET", CONSOLE_OP_USER_SET },
+	{ "USER_RESET", CONSOLE_OP_USER_RESET },
+	{ "USER_DEL", CONSOLE_OP_USER_DEL },
+	{ "KEY_LIST", CONSOLE_OP_KEY_LIST },
+	{ "KEY_GENERATE", CONSOLE_OP_KEY_GENERATE },
+	{ "KEY_EXPORT", CONSOLE_OP_KEY_EXPORT },
+	{ "KEY_IMPORT", CONSOLE_OP_KEY_IMPORT },
+	{ "KEY_REVOKE", CONSOLE_OP_KEY_REVOKE },
+	{ "KEY_DELETE", CONSOLE_OP_KEY_DELETE },
+	{ "AUDIT_LIST", CONSOLE_OP_AUDIT_LIST },
+	{ "AUDIT_CHAIN", CONSOLE_OP_AUDIT_CHAIN },
+	{ "NOTICE_LIST", CONSOLE_OP_NOTICE_LIST },
+	{ "MY_KEYS", CONSOLE_OP_MY_KEYS },
+	{ "MY_KEY_EXPORT", CONSOLE_OP_MY_KEY_EXPORT },
+	{ "MY_KEY_IMPORT", CONSOLE_OP_MY_KEY_IMPORT },
+	{ "MY_KEY_REVOKE", CONSOLE_OP_MY_KEY_REVOKE },
+	{ "MY_PASSWORD", CONSOLE_OP_MY_PASSWORD },
+};
 
 struct conn {
 	int			 used;
@@ -65,6 +122,9 @@ struct pending {
 	uint32_t	 id;
 	struct conn	*conn;
 	char		 tag[TAG_MAX];
+	/* An operation's output so far. */
+	char		*out;
+	size_t		 outlen;
 };
 
 static struct {
@@ -150,10 +210,12 @@ policyd(void)
 	return p;
 }
 
-/* Send a request of type with its strings; remember whose it is. */
+/* Send a request of type with a u32 after the request id (an
+ * operation's number) when op is not 0, its strings and fd (-1: none);
+ * remember whose it is. */
 static void
-send_req(struct conn *cn, const char *tag, uint32_t type, int n,
-    const char *const *s)
+send_req_op(struct conn *cn, const char *tag, uint32_t type, uint32_t op,
+    int n, const char *const *s, int fd)
 {
 	struct child_peer	*p = policyd();
 	struct pending		*q = NULL;
@@ -172,8 +234,9 @@ send_req(struct conn *cn, const char *tag, uint32_t type, int n,
 	cn->outstanding++;
 	for (int i = 0; i < n; i++)
 		len += strlen(s[i]) + 1;
-	if ((b = imsg_create(&p->iev.ibuf, type, 0, -1, len)) == NULL ||
-	    imsg_add_u32(b, q->id) == -1)
+	if ((b = imsg_create(&p->iev.ibuf, type, 0, fd, len +
+	    sizeof(uint32_t))) == NULL || imsg_add_u32(b, q->id) == -1 ||
+	    (op != 0 && imsg_add_u32(b, op) == -1))
 		fatal("auth_webd: compose");
 	for (int i = 0; i < n; i++)
 		if (imsg_add_string(b, s[i]) == -1)
@@ -183,12 +246,68 @@ send_req(struct conn *cn, const char *tag, uint32_t type, int n,
 }
 
 static void
+send_req(struct conn *cn, const char *tag, uint32_t type, int n,
+    const char *const *s)
+{
+	send_req_op(cn, tag, type, 0, n, s, -1);
+}
+
+/* A file's bytes as a sealed memfd, as webd hands over an upload. */
+static int
+upload(const char *path)
+{
+	struct spool	 sp;
+	char		 buf[8192];
+	size_t		 n;
+	FILE		*f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		fatal("auth_webd: %s", path);
+	if (spool_open(&sp, "auth-webd-upload") == -1)
+		fatal("auth_webd: spool");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (spool_write(&sp, buf, n) == -1)
+			fatal("auth_webd: spool");
+	fclose(f);
+	if (spool_seal(&sp) == -1)
+		fatal("auth_webd: seal");
+	return sp.fd;
+}
+
+/* OP and OPUP: name, session, client, password, (file,) arguments. */
+static void
+run_op(struct conn *cn, const char *tag, int up, char **a, int na)
+{
+	const char	*s[3 + CONSOLE_NARGS];
+	uint32_t	 op = 0;
+	int		 fd = -1, first = up ? 5 : 4;
+
+	if (na < first || na > first + CONSOLE_NARGS)
+		fatalx("auth_webd: %s: an operation wants %d to %d fields",
+		    tag, first, first + CONSOLE_NARGS);
+	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+		if (strcmp(op_names[i].name, a[0]) == 0)
+			op = op_names[i].op;
+	if (op == 0)
+		fatalx("auth_webd: no operation %s", a[0]);
+	s[0] = a[1];
+	s[1] = a[2];
+	s[2] = a[3];
+	for (int i = 0; i < CONSOLE_NARGS; i++)
+		s[3 + i] = first + i < na ? a[first + i] : "";
+	if (up)
+		fd = upload(a[4]);
+	send_req_op(cn, tag, IMSG_WEBD_OP, op, 3 + CONSOLE_NARGS, s, fd);
+}
+
+static void
 run_line(struct conn *cn, char *line)
 {
-	char		*rest = line, *tag, *verb, *a[3];
+	char		*rest = line, *tag, *verb, *a[MAX_FIELDS];
 	static char	 raw[RAW_MAX + 1];
 	const char	*s[3];
 	long		 n;
+	int		 na = 0;
 
 	if ((tag = field(&rest)) == NULL)
 		return;
@@ -199,9 +318,14 @@ run_line(struct conn *cn, char *line)
 	}
 	if ((verb = field(&rest)) == NULL)
 		fatalx("auth_webd: a line without a verb");
-	for (int i = 0; i < 3; i++)
-		a[i] = field(&rest);
-	if (strcmp(verb, "LOGIN") == 0 && a[2] != NULL) {
+	for (int i = 0; i < MAX_FIELDS; i++)
+		if ((a[i] = field(&rest)) != NULL)
+			na = i + 1;
+	if (field(&rest) != NULL)
+		fatalx("auth_webd: too many fields in the line of %s", tag);
+	if (strcmp(verb, "OP") == 0 || strcmp(verb, "OPUP") == 0)
+		run_op(cn, tag, strcmp(verb, "OPUP") == 0, a, na);
+	else if (strcmp(verb, "LOGIN") == 0 && a[2] != NULL) {
 		s[0] = a[0]; s[1] = a[1]; s[2] = a[2];
 		send_req(cn, tag, IMSG_WEBD_LOGIN, 3, s);
 	} else if (strcmp(verb, "RAWLOGIN") == 0 && a[2] != NULL) {
@@ -314,6 +438,9 @@ reply(struct pending *q, const char *fmt, ...)
 		evbuffer_add_printf(bufferevent_get_output(cn->bev), "\n");
 		cn->outstanding--;
 	}
+	free(q->out);
+	q->out = NULL;
+	q->outlen = 0;
 	q->used = 0;
 	if (cn != NULL)
 		conn_maybe_end(cn);
@@ -416,6 +543,89 @@ answer_reauth(struct imsg *imsg)
 }
 
 static void
+answer_op_data(struct imsg *imsg)
+{
+	struct imsg_reader	 r;
+	struct pending		*q;
+	const char		*text;
+	size_t			 n;
+
+	imsg_reader_init(&r, imsg);
+	q = answered(&r);
+	if (imsg_read_string(&r, &text, ADMIN_TEXT_MAX - 1) == -1 ||
+	    imsg_reader_end(&r) == -1)
+		fatalx("auth_webd: malformed POLICYD_OP_DATA");
+	n = strlen(text);
+	if (q->outlen + n > OP_OUT_MAX)
+		fatalx("auth_webd: an operation's output beyond %zu bytes",
+		    OP_OUT_MAX);
+	if ((q->out = realloc(q->out, q->outlen + n + 1)) == NULL)
+		fatal("auth_webd");
+	memcpy(q->out + q->outlen, text, n + 1);
+	q->outlen += n;
+}
+
+/* Every line of buf as "TAG KIND LINE". */
+static void
+emit_lines(struct pending *q, const char *kind, const char *buf, size_t len)
+{
+	struct evbuffer	*out;
+	const char	*p = buf, *e, *end = buf + len;
+
+	if (q->conn == NULL)
+		return;
+	out = bufferevent_get_output(q->conn->bev);
+	while (p < end) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		evbuffer_add_printf(out, "%s %s ", q->tag, kind);
+		evbuffer_add(out, p, (size_t)(e - p));
+		evbuffer_add(out, "\n", 1);
+		p = e + 1;
+	}
+}
+
+static void
+answer_op_done(struct imsg *imsg)
+{
+	static const char *const names[] = { "denied", "ok", "password",
+	    "locked", "busy", "invalid", "notfound", "exists", "passphrase",
+	    "unavailable", "failed" };
+	struct imsg_reader	 r;
+	struct pending		*q;
+	const char		*msg;
+	uint32_t		 code, wait;
+	uint64_t		 size;
+	char			*buf;
+	ssize_t			 n;
+	int			 fd = imsg_get_fd(imsg);
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == CONSOLE_E_MAX + 1,
+	    "a name for every code");
+	imsg_reader_init(&r, imsg);
+	q = answered(&r);
+	if (imsg_read_u32(&r, &code) == -1 || imsg_read_u32(&r, &wait) == -1 ||
+	    imsg_read_string(&r, &msg, ADMIN_TEXT_MAX - 1) == -1 ||
+	    imsg_reader_end(&r) == -1 || code > CONSOLE_E_MAX ||
+	    (code == CONSOLE_E_LOCKED) != (wait != 0) ||
+	    (code != CONSOLE_E_OK && (fd != -1 || q->outlen != 0)))
+		fatalx("auth_webd: malformed POLICYD_OP_DONE");
+	emit_lines(q, "data", q->out, q->outlen);
+	if (fd != -1) {
+		if (memfd_check_sealed(fd, &size) == -1 || size > OP_OUT_MAX)
+			fatalx("auth_webd: DONE's fd is no sealed memfd");
+		if ((buf = malloc(size + 1)) == NULL)
+			fatal("auth_webd");
+		if ((n = pread(fd, buf, size, 0)) != (ssize_t)size)
+			fatal("auth_webd: reading DONE's fd");
+		emit_lines(q, "fd", buf, size);
+		free(buf);
+		close(fd);
+	}
+	reply(q, "op %s %u %s", names[code], wait, msg);
+}
+
+static void
 stand_in_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 {
 	(void)c; (void)p;
@@ -431,6 +641,12 @@ stand_in_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 		break;
 	case IMSG_POLICYD_REAUTH:
 		answer_reauth(imsg);
+		break;
+	case IMSG_POLICYD_OP_DATA:
+		answer_op_data(imsg);
+		break;
+	case IMSG_POLICYD_OP_DONE:
+		answer_op_done(imsg);
 		break;
 	default:
 		fatalx("auth_webd: unexpected %s",

@@ -918,8 +918,9 @@ Test(work, policyd_postgres_select, .timeout = 30)
  * slots locked as root before the sandbox, the thread started inside it,
  * an scrypt check of our own cost (128 MiB, on the thread's heap) for
  * the right password, the wrong one and the dummy, each result back
- * through the pipe on the event loop; and no fifth slot while four are
- * taken.
+ * through the pipe on the event loop; no fifth slot while four are
+ * taken; and a hash made on the thread (the console's new passwords)
+ * that a check then finds the password in.
  */
 #define VERIFY_RIGHT	"correct horse battery staple"
 #define VERIFY_WRONG	"Tr0ub4dor&3"
@@ -928,6 +929,8 @@ struct verify_work {
 	char		 phc[PASSHASH_PHC_MAX + 1];
 	int		 results[3];	/* -1 until called */
 	struct event_base *base;
+	char		 made[PASSHASH_PHC_MAX + 1];	/* by verifier_hash */
+	int		 hashed;
 };
 
 static void
@@ -936,6 +939,16 @@ verify_done(int match, void *arg)
 	int	*result = arg;
 
 	*result = match;
+}
+
+static void
+hash_done(const char *phc, void *arg)
+{
+	struct verify_work	*w = arg;
+
+	w->hashed = phc != NULL ? 1 : 2;
+	if (phc != NULL)
+		snprintf(w->made, sizeof(w->made), "%s", phc);
 }
 
 static int
@@ -977,6 +990,23 @@ verify_work(struct sbt_ctx *ctx)
 	}
 	if (w->results[0] != 1 || w->results[1] != 0 || w->results[2] != 0)
 		return SBT_WORK_FAILED + 4;
+	/* A hash of ours made on the thread, then checked there. */
+	if ((slots[0] = verifier_reserve(VERIFY_WRONG)) == -1)
+		return SBT_WORK_FAILED + 5;
+	verifier_hash(slots[0], hash_done, w);
+	for (n = 0; w->hashed == 0; )
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1 || ++n > 100)
+			return SBT_WORK_FAILED + 6;
+	if (w->hashed != 1 || strncmp(w->made, "$scrypt$ln=17,r=8,p=1$",
+	    22) != 0 || (slots[0] = verifier_reserve(VERIFY_WRONG)) == -1)
+		return SBT_WORK_FAILED + 7;
+	w->results[0] = -1;
+	verifier_start(slots[0], w->made, verify_done, &w->results[0]);
+	for (n = 0; w->results[0] == -1; )
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1 || ++n > 100)
+			return SBT_WORK_FAILED + 8;
+	if (w->results[0] != 1)
+		return SBT_WORK_FAILED + 9;
 	return SBT_OK;
 }
 

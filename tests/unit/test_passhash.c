@@ -404,3 +404,33 @@ Test(passhash, every_byte_replaced)
 			    h.hashlen <= PASSHASH_HASH_MAX, "%s", m);
 		}
 }
+
+/* Random passwords: the length asked for, the alphabet only (none of the
+ * characters read wrong), every character of it turning up, and no two
+ * alike; the bounds refused. */
+Test(passhash, random_passwords)
+{
+	static const char	 alphabet[] = PASSHASH_RANDOM_ALPHABET;
+	char			 pw[PASSHASH_RANDOM_MAX + 1], prev[sizeof(pw)];
+	int			 seen[256] = { 0 };
+
+	cr_assert_eq(strlen(alphabet), 56);
+	cr_assert_null(strpbrk(alphabet, "0Oo1lI"));
+	prev[0] = '\0';
+	for (int i = 0; i < 400; i++) {
+		cr_assert_eq(passhash_random(pw, 22), 0);
+		cr_assert_eq(strlen(pw), 22);
+		cr_assert_eq(strspn(pw, alphabet), 22);
+		cr_assert_str_neq(pw, prev);
+		for (size_t k = 0; k < 22; k++)
+			seen[(unsigned char)pw[k]]++;
+		memcpy(prev, pw, sizeof(pw));
+	}
+	for (size_t k = 0; k < sizeof(alphabet) - 1; k++)
+		cr_assert_gt(seen[(unsigned char)alphabet[k]], 0,
+		    "%c never drawn", alphabet[k]);
+	cr_assert_eq(passhash_random(pw, PASSHASH_RANDOM_MAX), 0);
+	cr_assert_eq(strlen(pw), PASSHASH_RANDOM_MAX);
+	cr_assert_eq(passhash_random(pw, 0), -1);
+	cr_assert_eq(passhash_random(pw, PASSHASH_RANDOM_MAX + 1), -1);
+}
