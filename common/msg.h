@@ -402,7 +402,9 @@ enum console_op {
 				   then "db\tSTATE\tSECONDS\tTEXT" */
 	CONSOLE_OP_STATS,	/* A: arg hours (1..168, "" 24): one line per
 				   hour and outcome with messages,
-				   "HOUR-START-UNIX\tOUTCOME\tCOUNT" */
+				   "HOUR-START-UNIX\tOUTCOME\tCOUNT"; the
+				   outcomes messages, encrypted, signed,
+				   decrypted, sig-good, sig-bad, failed */
 	CONSOLE_OP_FAILURES,	/* A: the last 50 failed or refused
 				   messages and failed logins: "TIME\tKIND\t
 				   ACTOR\tSUBJECT\tDETAIL" (audit rows) */
@@ -433,8 +435,11 @@ enum console_op {
 	CONSOLE_OP_KEY_REVOKE,	/* A P: FINGERPRINT */
 	CONSOLE_OP_KEY_DELETE,	/* A P: FINGERPRINT (public keys only) */
 	CONSOLE_OP_AUDIT_LIST,	/* A: PROCESS, KIND, ACTOR, SINCE, UNTIL,
-				   BEFORE-ID (each "" for any; times ISO 8601;
-				   at most 100 rows, newest first):
+				   BEFORE-ID (each "" for any; PROCESS one of
+				   console, pgpmgctl, cryptod, policyd, other;
+				   ACTOR any part of it; times ISO 8601, UTC
+				   without a zone; at most 100 rows, newest
+				   first):
 				   "ID\tTIME\tPROCESS\tACTOR\tKIND\tSUBJECT\t
 				   DETAIL" */
 	CONSOLE_OP_AUDIT_CHAIN,	/* A: "ok\tROWS\tLAST-ID" or

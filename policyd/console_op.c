@@ -341,11 +341,6 @@ console_op_msg(struct child *c, struct child_peer *p, struct imsg *imsg)
 		    "try again");
 		return;
 	}
-	if (op_specs[op].name == NULL) {
-		console_op_fail(q, CONSOLE_E_FAILED, "this policyd does not "
-		    "carry out that operation yet");
-		return;
-	}
 	/* keyd checks the data again; this is what the console may send. */
 	if (fd != -1 && (memfd_check_sealed(fd, &size) == -1 || size == 0 ||
 	    size > CONSOLE_UPLOAD_MAX)) {
@@ -366,6 +361,11 @@ static const struct op_spec op_specs[CONSOLE_OP_MAX + 1] = {
 				   pgpmgctl's, own */
 	[CONSOLE_OP_STATUS] = { "status", A, 0, 0, 0, 0,
 	    0, console_status },
+	/* HOURS ("": 24) */
+	[CONSOLE_OP_STATS] = { "stats", A, 0, 0, 1, 0,
+	    0, console_stats },
+	[CONSOLE_OP_FAILURES] = { "failures", A, 0, 0, 0, 0,
+	    0, console_failures },
 	[CONSOLE_OP_POLICY_SHOW] = { "policy-show", A, 0, 0, 0, 0,
 	    ADMIN_OP_POLICY_SHOW, NULL },
 	[CONSOLE_OP_POLICY_SET] = { "policy-set", A, 1, 2, 2, 0,
@@ -419,4 +419,27 @@ static const struct op_spec op_specs[CONSOLE_OP_MAX + 1] = {
 	    0, console_key_op },
 	[CONSOLE_OP_MY_KEY_REVOKE] = { "my-key-revoke", U, 1, 1, 1, 0,
 	    0, console_key_op },
+	/* PROCESS, KIND, ACTOR, SINCE, UNTIL, BEFORE-ID: each "" for any */
+	[CONSOLE_OP_AUDIT_LIST] = { "audit-list", A, 0, 0, 6, 0,
+	    0, console_audit_list },
+	[CONSOLE_OP_AUDIT_CHAIN] = { "audit-chain", A, 0, 0, 0, 0,
+	    0, console_audit_chain },
+	[CONSOLE_OP_NOTICE_LIST] = { "notice-list", A, 0, 0, 0, 0,
+	    0, console_notice_list },
 };
+
+void
+console_op_init(void)
+{
+	/* Every operation of msg.h is in the table, carried out one way. */
+	for (uint32_t op = CONSOLE_OP_STATUS; op <= CONSOLE_OP_MAX; op++) {
+		const struct op_spec *s = &op_specs[op];
+
+		if (s->name == NULL || (s->run == NULL) == (s->admin_op == 0) ||
+		    (s->role != OP_ADMIN && s->role != OP_OWN) ||
+		    s->min > s->max || s->max > CONSOLE_NARGS ||
+		    (s->admin_op != 0 && s->max > ADMIN_NARGS))
+			fatalx("console: operation %u is not in the table as "
+			    "it should be", op);
+	}
+}

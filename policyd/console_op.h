@@ -45,6 +45,8 @@ struct console_op_req {
  * (when asked for) the password are checked; it answers once. */
 typedef void	(*console_run_fn)(struct admin_req *);
 
+/* Check the table of operations (fatal when one is missing). */
+void	console_op_init(void);
 /* IMSG_WEBD_OP: parsed exactly (fatal when malformed), answered once. */
 void	console_op_msg(struct child *, struct child_peer *, struct imsg *);
 

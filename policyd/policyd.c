@@ -59,6 +59,7 @@ policyd_started(struct child *c)
 	secrets_init(c);
 	sealrotate_init(c);
 	console_init(c);
+	console_op_init();
 	procs_init(c);
 	verifier_init(c->base);
 	db_init(c->base, &policyd_ci, policyd_statements, policyd_nstatements,

@@ -82,6 +82,24 @@
 #define CONSOLE_ACTOR(t) \
 	"CASE WHEN " t ".role = 'admin' THEN 'admin:' ELSE 'user:' END || " \
 	t ".address"
+/* A time as the console shows it: ISO 8601 in UTC, to the second. */
+#define ISO_UTC(e) \
+	"pg_catalog.to_char((" e ") AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+/*
+ * Which part of pgpmg wrote an audit row, from its actor: the console
+ * (admin:, user:, and 'console' for the failed logins), pgpmgctl
+ * ("pgpmgctl (uid N)", "pgpmgctl:root"), cryptod (a message's result,
+ * which policyd records for it), policyd itself, or other (a row someone
+ * wrote by hand).  The console's audit view shows and filters by it.
+ */
+#define AUDIT_PROCESS(t) \
+	"CASE WHEN " t ".actor = 'console' OR " t ".actor LIKE 'admin:%' " \
+	"OR " t ".actor LIKE 'user:%' THEN 'console' " \
+	"WHEN " t ".actor LIKE 'pgpmgctl%' THEN 'pgpmgctl' " \
+	"WHEN " t ".actor = 'policyd' AND " t ".kind IN ('decrypt-failed', " \
+	"'refused', 'held', 'released') THEN 'cryptod' " \
+	"WHEN " t ".actor LIKE 'policyd%' THEN 'policyd' ELSE 'other' END"
 
 const struct db_statement policyd_statements[] = {
 	{ STMT_HEALTH, "SELECT pg_catalog.version()", 0 },
@@ -630,6 +648,70 @@ const struct db_statement policyd_statements[] = {
 	    "pg_catalog.make_interval(secs => $1::integer) OR created_at <= "
 	    "pg_catalog.now() - pg_catalog.make_interval(secs => $2::integer) "
 	    "LIMIT $3::bigint)", 3 },
+
+	/*
+	 * The console's dashboard (console_audit.c): the statistics of the
+	 * last $1 hours, both directions added up, one row per hour that had
+	 * messages, oldest first.
+	 */
+	{ STMT_STATS_HOURS,
+	    "SELECT pg_catalog.floor(pg_catalog.extract('epoch', hour))::bigint, "
+	    "pg_catalog.sum(messages), pg_catalog.sum(encrypted), "
+	    "pg_catalog.sum(signed), pg_catalog.sum(decrypted), "
+	    "pg_catalog.sum(sig_good), pg_catalog.sum(sig_bad), "
+	    "pg_catalog.sum(failures) FROM pgpmg.stats_hourly "
+	    "WHERE hour > pg_catalog.now() - "
+	    "pg_catalog.make_interval(hours => $1::integer) "
+	    "GROUP BY hour ORDER BY hour", 1 },
+	/*
+	 * The last $1 messages that failed or were refused, and failed
+	 * logins, newest first (the kind index finds them however long the
+	 * log), each with a detail in words from its JSON.
+	 */
+	{ STMT_FAILURES,
+	    "SELECT " ISO_UTC("a.at") ", a.kind, a.actor, a.subject, "
+	    "CASE WHEN a.kind IN ('login-failed', 'lockout') THEN "
+	    "pg_catalog.concat_ws(', ', d.j ->> 'reason', 'client ' || "
+	    "(d.j ->> 'client'), 'failed logins ' || (d.j ->> 'failed-logins')) "
+	    "ELSE pg_catalog.concat_ws(', ', d.j ->> 'detail', 'from ' || "
+	    "(d.j ->> 'sender'), 'to ' || (d.j ->> 'recipient')) END "
+	    "FROM pgpmg.audit_log a CROSS JOIN LATERAL (SELECT "
+	    "a.details::json AS j) d "
+	    "WHERE a.kind IN ('decrypt-failed', 'refused', 'held', "
+	    "'login-failed', 'lockout') "
+	    "ORDER BY a.at DESC, a.id DESC LIMIT $1::bigint", 1 },
+	/*
+	 * The audit log, newest first, at most $7 rows, filtered by what is
+	 * not NULL: $1 the process (AUDIT_PROCESS), $2 the kind, $3 a part of
+	 * the actor (strpos: no pattern characters), $4 since, $5 until
+	 * (times with their zone), $6 rows before this id (the next page).
+	 */
+	{ STMT_AUDIT_LIST,
+	    "SELECT a.id, " ISO_UTC("a.at") ", p.process, a.actor, a.kind, "
+	    "a.subject, a.details FROM pgpmg.audit_log a CROSS JOIN LATERAL "
+	    "(SELECT " AUDIT_PROCESS("a") " AS process) p "
+	    "WHERE ($1::text IS NULL OR p.process = $1::text) "
+	    "AND ($2::text IS NULL OR a.kind = $2::text) "
+	    "AND ($3::text IS NULL OR pg_catalog.strpos(a.actor, $3::text) > 0) "
+	    "AND ($4::timestamptz IS NULL OR a.at >= $4::timestamptz) "
+	    "AND ($5::timestamptz IS NULL OR a.at < $5::timestamptz) "
+	    "AND ($6::bigint IS NULL OR a.id < $6::bigint) "
+	    "ORDER BY a.id DESC LIMIT $7::bigint", 7 },
+	/*
+	 * The chain's check (auditverify.c): $2 rows after id $1, as the
+	 * canonical form needs them: the time as microseconds since 1970
+	 * (extract gives an exact numeric in PostgreSQL 15), the texts as
+	 * stored, the hashes in hex.
+	 */
+	{ STMT_AUDIT_CHUNK,
+	    "SELECT id, (pg_catalog.extract('epoch', at) * 1000000)::bigint, "
+	    "actor, kind, subject, details, pg_catalog.encode(prev_hash, 'hex'), "
+	    "pg_catalog.encode(hash, 'hex') FROM pgpmg.audit_log "
+	    "WHERE id > $1::bigint ORDER BY id LIMIT $2::bigint", 2 },
+	/* The last $1 notices, to anybody, newest first. */
+	{ STMT_NOTICE_LIST,
+	    "SELECT id, " ISO_UTC("created_at") ", kind, recipient, subject "
+	    "FROM pgpmg.notices ORDER BY id DESC LIMIT $1::bigint", 1 },
 
 	/*
 	 * Sealed values (secrets.c).  The blob travels as hex both ways:

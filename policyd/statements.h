@@ -64,6 +64,14 @@
 #define STMT_KEYS_PRUNE		"keys_prune"
 #define STMT_KEY_LIST		"key_list"
 
+/* The console's dashboard and audit views (console_audit.c,
+ * auditverify.c): reading only. */
+#define STMT_STATS_HOURS	"stats_hours"
+#define STMT_FAILURES		"failures"
+#define STMT_AUDIT_LIST		"audit_list"
+#define STMT_AUDIT_CHUNK	"audit_chunk"
+#define STMT_NOTICE_LIST	"notice_list"
+
 /* Sealed values in pgpmg.secrets (secrets.c, sealrotate.c). */
 #define STMT_SECRET_GET		"secret_get"
 #define STMT_SECRET_CREATE	"secret_create"

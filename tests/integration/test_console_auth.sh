@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # policyd's console authentication (policyd/console*.c, verifier.c,
 # lockout.c) against a real PostgreSQL 15 cluster that the suite makes and
-# removes (pg_lib.sh).  webd is replaced by tests/integration/auth_webd,
-# which plays console scripts to policyd over the real protocol (only
-# webd may ask for logins: the permission table) and writes the answers
-# back on the web port; passwords are set with `pgpmgctl user passwd`.
+# removes (pg_lib.sh).  webd is replaced by tests/integration/auth_webd
+# (console_lib.sh), which plays console scripts to policyd over the real
+# protocol (only webd may ask for logins: the permission table) and
+# writes the answers back on the web port; passwords are set with
+# `pgpmgctl user passwd`.
 # - a login returns a 64-hex session id and the role; the session gives
 #   the user, the role and a CSRF token equal to the HMAC computed here
 #   with the console key (opened with sealopen, as test_secrets.sh does);
@@ -39,15 +40,14 @@ NO_DB=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
-STAND_IN=$(mktemp -d /tmp/pgpmg-auth.XXXXXX)
-chmod 0755 "$STAND_IN"
-for p in pgpmgd pgpmgctl smtpd cryptod keyd policyd; do cp "$BIN/$p" "$STAND_IN/"; done
-cp "$BIN/tests/integration/auth_webd" "$STAND_IN/webd"
+. "$(dirname "$0")/console_lib.sh"
+
+console_setup
 SEALOPEN=$BIN/tests/integration/sealopen
 WORKERS=1
 EXTRA_CONF="database-timeout 3"
 new_env
-trap 'pg_cleanup; rm -rf "$STAND_IN"' EXIT
+trap 'pg_cleanup; console_cleanup' EXIT
 LOG=$ENV_DIR/pgpmgd.log
 OUT=$ENV_DIR/out
 SECONDS=0
@@ -58,61 +58,18 @@ PW_CAROL="carol-password-1"
 PW_DAVE="dave-password-1"
 PW_MALLORY="mallory-password-1"
 
-start() {
-	"$STAND_IN/pgpmgd" -d -f "$CONF" >>"$LOG" 2>&1 &
-	PGPMGD_PID=$!
-	BIN=$STAND_IN wait_all_ready 10
-}
-# restart: the log so far goes to $LOG.all, so that waits read only the
-# new process's lines.
-restart() {
-	stop_appliance
-	cat "$LOG" >>"$LOG.all"; : >"$LOG"
-	start || { echo "Bail out! the appliance did not come up again"; exit 1; }
-	wait_log 'secrets: the console key is loaded' 10
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_log ERE SECONDS: until a line of policyd's log matches.
-wait_log() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		grep -qE "policyd\[[0-9]+\]: .*$1" "$LOG" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# %XX for the bytes a script field cannot hold as they are.
-enc() { local s=${1//%/%25}; s=${s// /%20}; printf '%s' "$s"; }
-# web LINE...: a script to the stand-in (see auth_webd.c); each answer
-# line, as it came, into $OUT, preceded by the milliseconds since the
-# script was sent.
-web() {
-	local t0 line
-	t0=$(now_ms)
-	: >"$OUT"
-	exec 5<>"/dev/tcp/127.0.0.1/$WEB_PORT" || return 1
-	printf '%s\n' "$@" END >&5
-	while IFS= read -r -t 30 line <&5; do
-		[ "$line" = END ] && break
-		echo "$(($(now_ms) - t0)) $line" >>"$OUT"
-	done
-	exec 5<&-
-}
-# ans TAG: the answer to TAG, without its time, tag and kind ("ok SID
-# ROLE ADDRESS", "denied", "locked 4", ...); ms TAG: its time.
-ans() { awk -v t="$1" '$2 == t { sub(/^[^ ]+ [^ ]+ [^ ]+ ?/, ""); print; exit }' "$OUT"; }
-ms() { awk -v t="$1" '$2 == t { print $1; exit }' "$OUT"; }
+# console_lib.sh's, under this suite's names: restart keeps the log so
+# far in $LOG.all, so that waits read only the new process's lines.
+start() { console_start; }
+restart() { console_restart; }
 login() { web "l LOGIN $(enc "$1") $(enc "$2") $3"; ans l; }
 sid_of() { awk '{ print $2 }' <<<"$1"; }
-sql() { pg_psql -c "$1"; }
 # The audit rows of kind $1 for subject $2 after row $3: "reason|client".
 audit_rows() {
 	sql "SELECT coalesce(details::json ->> 'reason', '') || '|' ||
 	    coalesce(details::json ->> 'client', '') FROM pgpmg.audit_log
 	    WHERE kind = '$1' AND subject = '$2' AND id > $3 ORDER BY id"
 }
-last_audit() { sql "SELECT coalesce(max(id), 0) FROM pgpmg.audit_log"; }
-show() { sed 's/^/#   /' "$OUT"; }
 
 pg_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 pg_migrate >/dev/null || { echo "Bail out! migrations failed"; exit 1; }
@@ -139,11 +96,7 @@ done
 # N = 2^10 (the least policyd takes), made here by Python's hashlib and
 # stored as the superuser: the lockout counts attempts whatever they cost,
 # and 20 checks of our own cost would take 12 s of the suite.
-MALLORY_PHC=$(python3 -c 'import base64, hashlib, os, sys
-b64 = lambda b: base64.b64encode(b).decode().rstrip("=")
-salt = os.urandom(16)
-h = hashlib.scrypt(sys.argv[1].encode(), salt=salt, n=1 << 10, r=8, p=1, dklen=32)
-print("$scrypt$ln=10,r=8,p=1$" + b64(salt) + "$" + b64(h))' "$PW_MALLORY")
+MALLORY_PHC=$(cheap_phc "$PW_MALLORY")
 sql "UPDATE pgpmg.users SET password_hash = '$MALLORY_PHC' WHERE address = 'mallory@example.com'"
 for u in alice bob dave mallory; do ctl user set "$u@example.com" portal yes >/dev/null; done
 ctl user set dave@example.com role none >/dev/null

@@ -76,6 +76,11 @@ web "$(opline n POLICY_SHOW $NOSES "")" "$(opline g POLICY_SHOW garbage "")" \
     "$(opline u POLICY_SHOW "$SB" "")" "$(opline a POLICY_SHOW "$SA" "")"
 [ "$(opans n | cut -d' ' -f1-2)" = "denied 0" ] && [ "$(opans g | cut -d' ' -f1)" = denied ] &&
     ok "no session: denied" || { not_ok "no session"; show; }
+SX=$(login alice@example.com "$PW_ALICE" 192.0.2.9)
+sql "UPDATE pgpmg.sessions SET created_at = now() - interval '2 days' WHERE id_hash = sha256('$SX'::bytea)"
+web "$(opline x POLICY_SHOW "$SX" "")"
+[ "$(opans x)" = "denied 0 no live session" ] && [ -z "$(opdata x)" ] && ok "an expired session: denied" ||
+    { not_ok "expired: $(opans x)"; show; }
 [ "$(opans u)" = "denied 0 only an administrator may do this" ] && [ -z "$(opdata u)" ] &&
     ok "a user's session asking for an administrator's operation: denied, nothing shown" || { not_ok "user: $(opans u)"; show; }
 grep -qE 'policyd\[[0-9]+\]: console: user:bob@example.com asked for policy-show, which only an administrator may do: denied' "$LOG" &&
@@ -238,8 +243,9 @@ newkey() {	# UID: a key with a signing primary and an encryption subkey
 newkey "Mallory M <mallory@example.com>"; MK=$(fpr_of "Mallory M")
 gx -a --export "$MK" >"$T/mallory.asc"
 newkey "mixed@example.com"; MIX=$(fpr_of mixed@example.com)
-gx --quick-add-uid "$MIX" "mallory@example.com"; gx --quick-add-uid "$MIX" "Alice <alice@example.com>"
-gx --quick-revoke-uid "$MIX" mixed@example.com
+gx --quick-add-uid "$MIX" "mallory@example.com" 2>/dev/null
+gx --quick-add-uid "$MIX" "Alice <alice@example.com>" 2>/dev/null
+gx --quick-revoke-uid "$MIX" mixed@example.com 2>/dev/null
 gx -a --export "$MIX" >"$T/mixed.asc"
 newkey "alice@example.com"; FAKE=$(fpr_of alice@example.com)
 gx -a --export "$FAKE" >"$T/fake-alice.asc"
@@ -356,6 +362,10 @@ op l KEY_LIST "$SA" ""
     ok "key delete: gone from the record, audited" || { not_ok "delete: $(opans d)"; }
 [ "$(opans n | cut -d' ' -f1)" = invalid ] && [ -n "$(keyrow l "$BK")" ] &&
     ok "a key pair is not deleted (invalid: revoke it instead)" || not_ok "delete pair: $(opans n)"
+op r KEY_REVOKE "$SA" "$PW_ALICE" "$MP"
+op l KEY_LIST "$SA" ""
+[ "$(opans r)" = "ok 0 " ] && [ "$(keyrow l "$MP" | cut -f6)" = yes ] && [ "$(actor_of key-revoke)" = "user:bob@example.com admin:alice@example.com " ] &&
+    ok "key revoke (an administrator's, of mallory's key pair): revoked in the list, audited" || { not_ok "admin revoke: $(opans r)"; }
 op g KEY_GENERATE "$SB" "$PW_BOB" bob@example.com
 [ "$(opans g)" = "denied 0 only an administrator may do this" ] && ok "a user cannot generate keys" || not_ok "user generate: $(opans g)"
 echo "# keys done after ${SECONDS}s"
@@ -393,6 +403,141 @@ sleep 0.5
 op st STATUS "$SA" ""
 [ "$(opans st)" = "ok 0 " ] && ok "the parent back: status ok again (its late answer dropped)" || not_ok "after CONT: $(opans st)"
 echo "# status done after ${SECONDS}s"
+
+# ---------------------------------------------------------------- statistics
+# What results.c writes for cryptod's reports, as the superuser writes it
+# here: this hour (both directions) and 30 hours ago.
+sql "INSERT INTO pgpmg.stats_hourly (hour, direction, messages, encrypted, signed, decrypted, sig_good, sig_bad, failures)
+    VALUES (date_trunc('hour', now()), 'out', 10, 7, 9, 0, 0, 0, 1),
+    (date_trunc('hour', now()), 'in', 5, 0, 0, 2, 3, 1, 1),
+    (date_trunc('hour', now()) - interval '30 hours', 'out', 4, 4, 4, 0, 0, 0, 0)"
+H=$(sql "SELECT extract(epoch FROM date_trunc('hour', now()))::bigint")
+web "$(opline s STATS "$SA" "")" "$(opline w STATS "$SA" "" 48)" "$(opline x STATS "$SA" "" 169)" \
+    "$(opline y STATS "$SA" "" 1x)"
+[ "$(opdata s)" = "$H	messages	15
+$H	encrypted	7
+$H	signed	9
+$H	decrypted	2
+$H	sig-good	3
+$H	sig-bad	1
+$H	failed	2" ] && ok "stats: the last 24 hours, one line per hour and outcome, both directions added up" ||
+    { not_ok "stats"; show; }
+[ "$(opdata w | grep -c .)" = 14 ] && [ "$(opdata w | head -1)" = "$((H - 30 * 3600))	messages	4" ] &&
+    ok "stats 48: the hour 30 hours ago first" || { not_ok "stats 48"; opdata w | head -3; }
+[ "$(opans x)" = "invalid 0 hours: a number from 1 to 168" ] && [ "$(opans y | cut -d' ' -f1)" = invalid ] &&
+    ok "stats: 169 hours or not a number: invalid" || not_ok "stats invalid: $(opans x) / $(opans y)"
+
+# ---------------------------------------------------------------- failures
+sql "INSERT INTO pgpmg.audit_log (actor, kind, subject, details) VALUES ('policyd', 'refused',
+    'x@partner.example', json_build_object('direction', 'out', 'sender', 'alice@example.com',
+    'recipient', 'x@partner.example', 'detail', 'no key, policy all', 'reported-by', 'cryptod#0')::text)"
+op f FAILURES "$SA" ""
+first=$(opdata f | head -1)
+[[ $first =~ ^$ISO$'\t'refused$'\t'policyd$'\t'x@partner\.example$'\t'no\ key,\ policy\ all,\ from\ alice@example\.com,\ to\ x@partner\.example$ ]] &&
+    ok "failures: the refusal first, with its detail in words" || { not_ok "failures: $first"; }
+opdata f | grep -qE $'^'"$ISO"$'\tlogin-failed\tconsole\tdave@example\.com\twrong password, client 192\\.0\\.2\\.4, failed logins [0-9]+$' &&
+    [ "$(opdata f | awk -F'\t' 'NF != 5' | wc -l)" = 0 ] && [ "$(opdata f | grep -c .)" -le 50 ] &&
+    ok "failures: the failed password checks too, five fields each, at most 50" || { not_ok "failures lines"; opdata f | sed -n 2,4p; }
+
+# ---------------------------------------------------------------- audit list
+audit_op() { web "$(opline a AUDIT_LIST "$SA" "" "$@")"; }
+# At least 100 rows, for the bound.
+sql "INSERT INTO pgpmg.audit_log (actor, kind, subject) SELECT 'policyd', 'held', 'held' || g FROM generate_series(1, 100) g"
+audit_op
+n_all=$(opdata a | grep -c .)
+top=$(sql "SELECT max(id) FROM pgpmg.audit_log")
+[ "$(opans a)" = "ok 0 " ] && [ "$n_all" = 100 ] && [ "$(opdata a | head -1 | cut -f1)" = "$top" ] &&
+    [ "$(opdata a | awk -F'\t' 'NF != 7' | wc -l)" = 0 ] &&
+    [ "$(opdata a | cut -f1 | sort -rn | tr '\n' ' ')" = "$(opdata a | cut -f1 | tr '\n' ' ')" ] &&
+    ok "audit list: 100 rows, newest first, seven fields" || { not_ok "audit list: $(opans a) $n_all"; }
+audit_op "" "" "" "" "" "$((top - 99))"
+want=$((top - 100)); [ $want -gt 100 ] && want=100
+[ "$(opdata a | head -1 | cut -f1)" = "$((top - 100))" ] && [ "$(opdata a | grep -c .)" = "$want" ] &&
+    ok "... and the page before an id" || not_ok "before: $(opdata a | head -1)"
+audit_op "" policy-change
+[ "$(opdata a | cut -f5 | sort -u)" = policy-change ] &&
+    [ "$(opdata a | grep -c .)" = "$(sql "SELECT count(*) FROM pgpmg.audit_log WHERE kind = 'policy-change'")" ] &&
+    ok "by kind: every policy-change row, no other" || not_ok "kind filter"
+audit_op console
+[ "$(opdata a | cut -f3 | sort -u)" = console ] && ! opdata a | cut -f4 | grep -qvE '^(console|admin:.*|user:.*)$' &&
+    ok "by process: console rows, actors admin:, user: and console" || not_ok "process filter: $(opdata a | cut -f3,4 | sort -u | head -3)"
+audit_op pgpmgctl
+[ "$(opdata a | cut -f4 | sort -u | tr '\n' ' ')" = "pgpmgctl (uid 0) pgpmgctl:root " ] &&
+    ok "by process: pgpmgctl's (its commands, the migrations)" || not_ok "pgpmgctl: $(opdata a | cut -f4 | sort -u)"
+audit_op cryptod refused
+[ "$(opdata a | cut -f3,5 | sort -u)" = "cryptod	refused" ] && [ "$(opdata a | grep -c .)" = 1 ] &&
+    ok "by process and kind: cryptod's refusal" || not_ok "cryptod: $(opdata a | cut -f5 | sort -u)"
+audit_op "" "" "user:bob"
+[ "$(opdata a | cut -f4 | sort -u)" = "user:bob@example.com" ] &&
+    [ "$(opdata a | grep -c .)" = "$(sql "SELECT count(*) FROM pgpmg.audit_log WHERE actor = 'user:bob@example.com'")" ] &&
+    ok "by a part of the actor" || not_ok "actor filter"
+web "$(opline i1 AUDIT_LIST "$SA" "" "" "" "%")" "$(opline i2 AUDIT_LIST "$SA" "" "" "" "_")" \
+    "$(opline i3 AUDIT_LIST "$SA" "" "" "x' OR '1'='1")" "$(opline i4 AUDIT_LIST "$SA" "" "" "" "admin' OR actor <> '")" \
+    "$(opline i5 AUDIT_LIST "$SA" "" "" "policy-change'; DELETE FROM pgpmg.audit_log; --")"
+[ "$(opans i1)$(opans i2)$(opans i3)$(opans i4)$(opans i5)" = "ok 0 ok 0 ok 0 ok 0 ok 0 " ] &&
+    [ -z "$(opdata i1)$(opdata i2)$(opdata i3)$(opdata i4)$(opdata i5)" ] &&
+    [ "$(sql "SELECT max(id) FROM pgpmg.audit_log")" = "$top" ] &&
+    ok "SQL and pattern characters as filters are looked for verbatim: nothing matches, nothing happens" ||
+    { not_ok "injection-looking filters"; show; }
+audit_op "" user-add "" "" "" ""
+opdata a | grep -F "carol@example.com" | cut -f7 | grep -qF "\"name\" : \"$EVIL\"" &&
+    ok "a row's details shown as stored: carol's name with its quotes, dollar and percent verbatim" ||
+    { not_ok "user-add details"; opdata a | grep carol | sed 's/^/#   /'; }
+web "$(opline t1 AUDIT_LIST "$SA" "" "" "" "" 2999-01-01)" "$(opline t2 AUDIT_LIST "$SA" "" "" "" "" "" 2000-01-01)" \
+    "$(opline t3 AUDIT_LIST "$SA" "" "" "" "" "2000-01-01T00:00" "2999-12-31T23:59:59+02:00")" \
+    "$(opline t4 AUDIT_LIST "$SA" "" "" "" "" "$(date -u +%Y-%m-%dT%H:%M:%S -d '-1 hour')")"
+[ -z "$(opdata t1)$(opdata t2)" ] && [ "$(opdata t3 | grep -c .)" = 100 ] && [ "$(opdata t4 | grep -c .)" = 100 ] &&
+    ok "since and until: a date, a time, with and without a zone" || { not_ok "times: $(opans t1) / $(opans t2) / $(opans t3)"; }
+web "$(opline v1 AUDIT_LIST "$SA" "" bogus)" "$(opline v2 AUDIT_LIST "$SA" "" "" "" "" yesterday)" \
+    "$(opline v3 AUDIT_LIST "$SA" "" "" "" "" 2026-13-01)" "$(opline v4 AUDIT_LIST "$SA" "" "" "" "" "" "" -5)" \
+    "$(opline v5 AUDIT_LIST "$SA" "" "" "" "" "2026-01-01'; --")"
+[ "$(opans v1 | cut -d' ' -f1)$(opans v2 | cut -d' ' -f1)$(opans v3 | cut -d' ' -f1)$(opans v4 | cut -d' ' -f1)$(opans v5 | cut -d' ' -f1)" = invalidinvalidinvalidinvalidinvalid ] &&
+    ok "a bad process, time (words, month 13, with SQL) or id: invalid" || { not_ok "invalid filters"; show; }
+
+# ---------------------------------------------------------------- notices
+sql "INSERT INTO pgpmg.notices (recipient, kind, subject) VALUES ('admin', 'info', E'two\tfields\nand a line')"
+op n NOTICE_LIST "$SA" ""
+[[ $(opdata n | head -1) =~ ^[0-9]+$'\t'$ISO$'\t'info$'\t'admin$'\t'two\\x09fields\\x0aand\ a\ line$ ]] &&
+    ok "notice list: the newest first; a tab and a line end in the text shown as \\x09 and \\x0a" ||
+    { not_ok "notices: $(opdata n | head -1)"; }
+echo "# lists done after ${SECONDS}s"
+
+# ---------------------------------------------------------------- audit chain
+chain() { op c AUDIT_CHAIN "$SA" ""; opdata c; }
+r=$(chain)
+[ "$r" = "ok	$(sql "SELECT count(*) FROM pgpmg.audit_log")	$(sql "SELECT max(id) FROM pgpmg.audit_log")" ] &&
+    ok "audit chain: ok, the rows and the last id ($r)" || { not_ok "chain: $r $(opans c)"; }
+# Many rows: policyd reads them in chunks, and serves others meanwhile.
+sql "INSERT INTO pgpmg.audit_log (actor, kind, subject, details)
+    SELECT 'policyd', 'refused', 'filler' || g, '{}' FROM generate_series(1, 20000) g"
+N=$(sql "SELECT count(*) FROM pgpmg.audit_log"); L=$(sql "SELECT max(id) FROM pgpmg.audit_log")
+web "$(opline c AUDIT_CHAIN "$SA" "")" "s SESSION $SA 192.0.2.1" "$(opline c2 AUDIT_CHAIN "$SA" "")"
+[ "$(opdata c)" = "ok	$N	$L" ] && ok "audit chain of $N rows: ok in $(ms c) ms" || { not_ok "big chain: $(opdata c) $(opans c)"; }
+[ "$(ans s | cut -d' ' -f1)" = ok ] && [ "$(ms s)" -lt 200 ] && [ "$(ms s)" -lt "$(ms c)" ] &&
+    ok "... while a session lookup is answered in $(ms s) ms" || { not_ok "session during the chain: $(ans s) $(ms s) ms"; }
+[ "$(opans c2)" = "busy 0 the chain is being checked already: try again when that is done" ] &&
+    ok "... and a second check at once is busy" || not_ok "second chain: $(opans c2)"
+# Tampering, as the database's owner can: a row's contents, at the end
+# of a chunk (policyd reads 128 rows at a time).
+tamper() { sql "ALTER TABLE pgpmg.audit_log DISABLE TRIGGER audit_log_append_only; $1;
+    ALTER TABLE pgpmg.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only"; }
+old=$(sql "SELECT subject FROM pgpmg.audit_log WHERE id = 128")
+tamper "UPDATE pgpmg.audit_log SET subject = subject || 'x' WHERE id = 128"
+r=$(chain)
+[ "$r" = "broken	128	its contents were altered (they do not hash to its stored hash, to which row 129 is chained)" ] &&
+    ctl audit verify | grep -q '^audit chain: broken at row 128: its contents were altered' &&
+    ok "audit chain: a row altered (the last of a chunk): broken at it, as pgpmgctl audit verify says" || not_ok "altered: $r"
+tamper "UPDATE pgpmg.audit_log SET subject = '$old' WHERE id = 128"
+[ "$(chain | cut -f1)" = ok ] && ok "put back: ok again" || not_ok "put back: $(opdata c)"
+tamper "UPDATE pgpmg.audit_log SET hash = sha256('x') WHERE id = 300"
+r=$(chain)
+[ "$r" = "broken	300	its stored hash was replaced (it matches neither its contents nor the prev_hash of the next row)" ] &&
+    ok "a row's stored hash replaced: broken at it" || not_ok "hash replaced: $r"
+grep -qE 'policyd\[[0-9]+\]: audit chain: broken at row 300' "$LOG" && ok "... and logged" || not_ok "not logged"
+tamper "DELETE FROM pgpmg.audit_log WHERE id IN (300, $((L - 5)))"
+r=$(chain)
+[ "$r" = "broken	300	missing (deleted): row 301 follows row 299" ] && ok "rows deleted: broken at the first missing" || not_ok "deleted: $r"
+echo "# chain done after ${SECONDS}s"
 
 # ---------------------------------------------------------------- malformed
 # An argument beyond CONSOLE_ARG_MAX is a protocol violation (webd refuses
