@@ -125,8 +125,9 @@ audit_form(struct evbuffer *b, const struct audit *a)
 	for (size_t i = 0; i < AUDIT_NFILTERS; i++) {
 		const char *v = a->value[i] != NULL ? a->value[i] : "";
 
-		page_printf(b, "<label for=\"audit-%s\">%s</label>\n",
-		    audit_filters[i].name, audit_filters[i].label);
+		page_printf(b, "<div class=\"filter\">\n<label "
+		    "for=\"audit-%s\">%s</label>\n", audit_filters[i].name,
+		    audit_filters[i].label);
 		if (i == 0) {
 			page_printf(b, "<select id=\"audit-process\" "
 			    "name=\"process\">\n<option value=\"\">any"
@@ -136,7 +137,7 @@ audit_form(struct evbuffer *b, const struct audit *a)
 				page_printf(b, "<option%s>%s</option>\n",
 				    strcmp(v, audit_processes[k]) == 0 ?
 				    " selected" : "", audit_processes[k]);
-			page_printf(b, "</select>\n");
+			page_printf(b, "</select>\n</div>\n");
 			continue;
 		}
 		page_printf(b, "<input id=\"audit-%s\" name=\"%s\" "
@@ -146,7 +147,7 @@ audit_form(struct evbuffer *b, const struct audit *a)
 		page_text(b, audit_filters[i].hint);
 		page_printf(b, "\" value=\"");
 		page_text(b, v);
-		page_printf(b, "\">\n");
+		page_printf(b, "\">\n</div>\n");
 	}
 	page_printf(b, "<button type=\"submit\">Filter</button>\n</form>\n");
 }
