@@ -181,7 +181,8 @@ static const struct sandbox_profile profiles[PROC_MAX] = {
 		.open = SANDBOX_OPEN_READONLY,
 		.exec = 0,
 		.families = { 0 },	/* no socket() at all */
-		.groups = { &grp_base, &grp_event, &grp_accept },
+		/* memfd: key uploads to policyd, sealed */
+		.groups = { &grp_base, &grp_event, &grp_accept, &grp_memfd },
 	},
 };
 

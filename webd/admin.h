@@ -67,4 +67,18 @@ void	admin_user_add(struct conn *, const struct webd_request *);
 void	admin_user_set(struct conn *, const struct webd_request *);
 void	admin_user_reset(struct conn *, const struct webd_request *);
 
+/* admin_keys.c */
+void	admin_keys(struct conn *, const struct webd_request *);
+void	admin_key_generate(struct conn *, const struct webd_request *);
+void	admin_key_import(struct conn *, const struct webd_request *);
+void	admin_key_revoke(struct conn *, const struct webd_request *);
+void	admin_key_delete(struct conn *, const struct webd_request *);
+void	admin_key_export(struct conn *, const struct webd_request *);
+
+/* admin_audit.c */
+void	admin_audit(struct conn *, const struct webd_request *);
+
+/* admin_notices.c */
+void	admin_notices(struct conn *, const struct webd_request *);
+
 #endif /* PGPMG_WEBD_ADMIN_H */

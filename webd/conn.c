@@ -59,9 +59,16 @@
 /* Input held while a request is being answered: a whole head and some.
  * Beyond it the bufferevent stops reading and the client waits. */
 #define CONN_INPUT_MAX		(2 * HTTP_HEAD_MAX)
-/* Request bodies are forms for now; key uploads (multipart) will raise
- * it for their route alone. */
-#define CONN_BODY_MAX		FORM_BODY_MAX
+/*
+ * Bodies larger than an ordinary form's (FORM_BODY_MAX) are key uploads
+ * (router.c says which routes take them, and how large), read before
+ * anybody is asked whether the session may upload: at most this many
+ * are held at once, so that strangers cannot make webd hold 1 MiB per
+ * connection.  Eight uploads at the same moment is more than a console's
+ * few administrators make; the next is told to try again in a moment.
+ */
+#define CONN_LARGE_MAX		8
+#define CONN_LARGE_RETRY	5
 
 static const char conn_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -85,13 +92,22 @@ conn_deadline(struct conn *c, uint64_t ms)
 static void
 conn_free_body(struct conn *c)
 {
-	/* A body may be a form with a password in it. */
+	/* A body may be a form with a password in it, or a secret key. */
 	if (c->body != NULL) {
 		explicit_bzero(c->body, c->bodysize);
 		free(c->body);
 	}
+	if (c->large) {
+		if (webd->nlarge == 0)
+			fatalx("conn %llu: large bodies miscounted",
+			    (unsigned long long)c->id);
+		webd->nlarge--;
+	}
+	c->large = 0;
 	c->body = NULL;
 	c->bodysize = c->bodylen = 0;
+	/* Its file parts pointed into it. */
+	memset(&c->files, 0, sizeof(c->files));
 }
 
 /* The handler's state, and the form (it may hold a password). */
@@ -358,9 +374,22 @@ conn_head_done(struct conn *c)
 		return;
 	}
 	/* Refused before a byte of it is read. */
-	if (c->req.content_length > CONN_BODY_MAX) {
+	if (c->req.content_length > router_body_max(c->req.method,
+	    c->target.path)) {
 		response_error(c, 413, "the request body is too large");
 		return;
+	}
+	if (c->req.content_length > FORM_BODY_MAX) {
+		if (webd->nlarge >= CONN_LARGE_MAX) {
+			log_info("conn %llu (%s): %u uploads are being read "
+			    "already", (unsigned long long)c->id, c->peer,
+			    webd->nlarge);
+			response_unavailable(c, CONN_LARGE_RETRY, "too many "
+			    "uploads at once; try again in a moment");
+			return;
+		}
+		webd->nlarge++;
+		c->large = 1;
 	}
 	c->bodysize = (size_t)c->req.content_length;
 	if ((c->body = malloc(c->bodysize)) == NULL) {

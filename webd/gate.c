@@ -182,6 +182,14 @@ gate_form_type(const struct http_request *req)
 	return f->valuelen == n || f->value[n] == ';' || gate_ows(f->value[n]);
 }
 
+const struct http_field *
+gate_content_type(const struct http_request *req)
+{
+	const struct http_field	*f;
+
+	return gate_field_once(req, "Content-Type", &f) == 0 ? f : NULL;
+}
+
 int
 gate_csrf(const char *given, const char *token)
 {

@@ -40,6 +40,10 @@ int	gate_cookie(const struct http_request *,
  * (once, parameters allowed). */
 int	gate_form_type(const struct http_request *);
 
+/* The request's one Content-Type field; NULL when it has none or more
+ * than one (for an upload: multipart.c reads its value). */
+const struct http_field *gate_content_type(const struct http_request *);
+
 /* True when the form's token equals the session's: both 64 characters,
  * compared in constant time. */
 int	gate_csrf(const char *given, const char *token);

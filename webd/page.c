@@ -28,6 +28,8 @@ static const struct page_nav page_nav_admin[] = {
 	{ "/admin/keys",	"Keys" },
 	{ "/admin/audit",	"Audit" },
 	{ "/admin/notices",	"Notices" },
+	/* an administrator's own keys and password */
+	{ "/portal",		"Portal" },
 	{ NULL,			NULL },
 };
 
@@ -93,6 +95,25 @@ page_printf(struct evbuffer *b, const char *fmt, ...)
 	va_end(ap);
 	if (rc == -1)
 		fatalx("page: out of memory");
+}
+
+void
+page_time(struct evbuffer *b, const char *iso)
+{
+	static const char	 form[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t			 i;
+
+	for (i = 0; form[i] != '\0' && iso[i] != '\0'; i++)
+		if (form[i] == 'd' ? iso[i] < '0' || iso[i] > '9' :
+		    iso[i] != form[i])
+			break;
+	if (form[i] != '\0' || iso[i] != '\0') {
+		page_text(b, iso);
+		return;
+	}
+	/* Only digits and the form's own characters: nothing to escape. */
+	page_printf(b, "<time datetime=\"%s\">%.10s %.8s UTC</time>", iso, iso,
+	    iso + 11);
 }
 
 void

@@ -35,6 +35,10 @@ void	page_close(struct evbuffer *);
 void	page_text(struct evbuffer *, const char *);
 void	page_printf(struct evbuffer *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A time as policyd gives it, ISO 8601 in UTC to the second
+ * ("2024-05-01T12:00:00Z"): a <time> element that reads "2024-05-01
+ * 12:00:00 UTC"; anything else as escaped text. */
+void	page_time(struct evbuffer *, const char *iso);
 /* The hidden csrf field every form of a signed-in page carries. */
 void	page_csrf(struct evbuffer *, const struct console_session *);
 /* The "Your password" field of a form whose operation is marked P in

@@ -279,7 +279,7 @@ console_op(struct conn *c, const struct console_session *s,
 	    strlen(password) + 3;
 	for (int i = 0; i < CONSOLE_NARGS; i++) {
 		a[i] = args != NULL && args[i] != NULL ? args[i] : "";
-		pc_bounded(a[i], ADMIN_ARG_MAX, "argument");
+		pc_bounded(a[i], CONSOLE_ARG_MAX, "argument");
 		len += strlen(a[i]) + 1;
 	}
 	if ((q = pc_start(c, PC_OP, arg)) == NULL) {

@@ -105,6 +105,11 @@ response_send(struct conn *c, const struct response *r)
 		rc |= evbuffer_add_printf(out, "Location: %s\r\n",
 		    r->location);
 	}
+	if (r->disposition != NULL) {
+		response_check_value("Content-Disposition", r->disposition);
+		rc |= evbuffer_add_printf(out, "Content-Disposition: %s\r\n",
+		    r->disposition);
+	}
 	if (r->allow != NULL) {
 		response_check_value("Allow", r->allow);
 		rc |= evbuffer_add_printf(out, "Allow: %s\r\n", r->allow);

@@ -19,6 +19,7 @@
 #include "webd/form.h"
 #include "webd/http_parse.h"
 #include "webd/http_path.h"
+#include "webd/multipart.h"
 
 struct webd {
 	struct child		*child;
@@ -28,6 +29,7 @@ struct webd {
 	struct event		*listen_ev;
 	uint64_t		 nconns;
 	uint64_t		 next_id;
+	unsigned		 nlarge;	/* bodies held above FORM_BODY_MAX */
 	TAILQ_HEAD(, conn)	 conns;
 };
 
@@ -70,6 +72,9 @@ struct webd_request {
 	/* a POST's form, parsed and checked (Origin, and the CSRF token
 	 * of a signed-in route); NULL for GET and HEAD */
 	const struct form	*form;
+	/* an upload's file parts (its text fields are the form); NULL
+	 * unless the route takes uploads */
+	const struct multipart_files *files;
 	/* the signed-in person; NULL on a public route */
 	const struct console_session *session;
 };
@@ -98,10 +103,12 @@ struct conn {
 	uint8_t			*body;
 	size_t			 bodysize;	/* its Content-Length */
 	size_t			 bodylen;	/* received so far */
+	int			 large;		/* counted in webd->nlarge */
 
 	/* kept for the handler across a wait for policyd */
 	struct webd_request	 request;
 	struct form		 form;
+	struct multipart_files	 files;		/* into body */
 	struct console_session	 session;
 	uint32_t		 waiting;	/* policyd's request, in C_WAIT */
 	const char		*late;		/* said when it never answers */
@@ -116,6 +123,7 @@ struct response {
 	const void	*body;
 	size_t		 bodylen;
 	const char	*location;	/* 3xx */
+	const char	*disposition;	/* Content-Disposition (a download) */
 	const char	*allow;		/* 405 */
 	const char	*cookie;	/* Set-Cookie, or NULL */
 	uint32_t	 retry_after;	/* seconds (429, 503); 0: none */
@@ -157,6 +165,9 @@ void	 response_page(struct conn *, struct response *r, struct evbuffer *b);
 
 /* router.c */
 void	 router_dispatch(struct conn *, struct webd_request *);
+/* The largest body the route of method and path takes (RFC 9110 15.5.14:
+ * a larger one is 413, before it is read). */
+size_t	 router_body_max(enum http_method, const char *path);
 
 /* static.c */
 void	 static_file(struct conn *, const struct webd_request *);

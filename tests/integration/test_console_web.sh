@@ -134,10 +134,17 @@ login alice@example.com "$PW_ALICE" || not_ok "alice signs in after the lock: $S
 A=$SID
 
 # ---------------------------------------------------------------- sessions
-# Every admin page asks policyd for operations: until policyd answers
-# IMSG_WEBD_OP (the ops branch), an admin's page would stop the appliance,
-# so the checks that open one wait for it, and bob (role user), whose
-# pages are the 403 page, carries the session checks.
+get /admin "$A"
+check "the admin's cookie opens /admin: 200" [ "$ST" = 200 ]
+check "the page names who is signed in, escaped" bash -c \
+    'grep -qF "Alice &lt;Liddell&gt;" "$0" && grep -qF "alice@example.com" "$0" && ! grep -qF "Alice <Liddell>" "$0"' "$WB"
+check "the admin's nav, the portal (their own keys and password) last" bash -c 'for p in /admin /admin/policy /admin/users /admin/keys /admin/audit /admin/notices /portal; do
+	grep -q "<a href=\"$p\"" "$0" || exit 1; done' "$WB"
+CA=$(csrf_in_body)
+check "a sign-out form with the session's csrf token" bash -c \
+    '[[ $1 =~ ^[0-9a-f]{64}$ ]] && grep -q "action=\"/logout\"" "$0"' "$WB" "$CA"
+_curl -I -H "Cookie: __Host-pgpmg=$A" /admin
+check "HEAD /admin with the cookie: 200" [ "$ST" = 200 ]
 get /admin "$B"
 check "a user's cookie on /admin: 403" [ "$ST" = 403 ]
 check "403: a page saying so, with the user's nav, no redirect" bash -c \

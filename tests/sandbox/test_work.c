@@ -38,6 +38,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "common/memfd.h"
 #include "common/passhash.h"
 #include "imsg/imsg.h"
 #include "imsg/imsg_event.h"
@@ -1042,6 +1043,31 @@ webd_before(struct sbt_ctx *ctx)
 	return g->tls != NULL ? 0 : -1;
 }
 
+/*
+ * A key upload as webd/keydata.c holds it: written into a memfd and
+ * sealed (common/memfd.c's spool), then read back after the seals are
+ * checked, as webd reads an export.
+ */
+static int
+webd_key_memfd(void)
+{
+	struct spool	 sp;
+	uint64_t	 size;
+
+	if (spool_open(&sp, "pgpmg-upload") == -1 ||
+	    spool_write(&sp, WEB_PAGE, strlen(WEB_PAGE)) == -1 ||
+	    spool_seal(&sp) == -1)
+		return SBT_ERRNO_BASE + errno;
+	if (memfd_check_sealed(sp.fd, &size) == -1 ||
+	    size != strlen(WEB_PAGE) || work_memfd_is(sp.fd, WEB_PAGE, 1) ==
+	    -1) {
+		spool_discard(&sp);
+		return SBT_WORK_FAILED + 5;
+	}
+	spool_discard(&sp);
+	return SBT_OK;
+}
+
 static int
 webd_work(struct sbt_ctx *ctx)
 {
@@ -1078,7 +1104,7 @@ webd_work(struct sbt_ctx *ctx)
 	SSL_shutdown(ssl);
 	SSL_free(ssl);
 	close(c);
-	return SBT_OK;
+	return webd_key_memfd();
 }
 
 static void
@@ -1114,6 +1140,7 @@ webd_peer(struct sbt_ctx *ctx)
 	close(c);
 }
 
+/* A page over TLS, and a key in a sealed memfd (uploads, exports). */
 Test(work, webd_tls_static_file, .timeout = 30)
 {
 	struct gen_work		 g;

@@ -2,7 +2,7 @@
  * Tests for webd's gates (webd/gate.c): where a POST may come from (Origin
  * against Host, Sec-Fetch-Site without Origin), the session cookie (one,
  * of 64 lower-case hex digits, among others, never two), the form's media
- * type, and the CSRF comparison.  Each request is a real head, parsed by
+ * type (and an upload's one Content-Type), and the CSRF comparison.  Each request is a real head, parsed by
  * webd/http_parse.c from an exact-size heap copy, so that under ASan a
  * read past a field fails.
  */
@@ -201,6 +201,23 @@ Test(gate, form_type)
 	cr_expect(!gate_form_type(head("Host: a\r\n"
 	    "Content-Type: application/x-www-form-urlencoded\r\n"
 	    "Content-Type: application/x-www-form-urlencoded\r\n")));
+}
+
+/* An upload's Content-Type: the one field, its value for multipart.c. */
+Test(gate, content_type)
+{
+	const struct http_field	*f;
+
+	f = gate_content_type(head("Host: a\r\n"
+	    "Content-Type: multipart/form-data; boundary=x\r\n"));
+	cr_assert_not_null(f);
+	cr_expect_eq(f->valuelen, strlen("multipart/form-data; boundary=x"));
+	cr_expect(memcmp(f->value, "multipart/form-data; boundary=x",
+	    f->valuelen) == 0);
+	cr_expect_null(gate_content_type(head("Host: a\r\n")));
+	cr_expect_null(gate_content_type(head("Host: a\r\n"
+	    "Content-Type: multipart/form-data; boundary=x\r\n"
+	    "content-type: multipart/form-data; boundary=y\r\n")));
 }
 
 Test(gate, csrf)
