@@ -142,6 +142,19 @@ check "GET /static/pgpmg.css: 200 text/css" bash -c \
     '[ "$(awk "/^HTTP/ { print \$2 }" <<<"$0")" = 200 ] &&
     grep -q "^Content-Type: text/css; charset=utf-8" <<<"$0"' "$out"
 check "static: every security header" has_security_headers "$out"
+# A stylesheet with a brace too few or too many drops every rule after it
+# without a word from the browser: its blocks are flat and all closed.
+check "the stylesheets' blocks are all closed, none nested" python3 -c '
+import re, sys
+for f in sys.argv[1:]:
+    s = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
+    d = 0
+    for c in s:
+        d += {"{": 1, "}": -1}.get(c, 0)
+        if d not in (0, 1):
+            sys.exit(f)
+    if d:
+        sys.exit(f)' "$REPO"/webd/www/static/*.css
 out=$(h 'GET /robots.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
 check "GET /robots.txt: 200 text/plain, Disallow: /" bash -c \
     'grep -q "^Content-Type: text/plain; charset=utf-8" <<<"$0" &&
