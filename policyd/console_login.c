@@ -362,24 +362,26 @@ attempt_decide(struct attempt *q)
 	    attempt_checked, q);
 }
 
-/* The account's row, as STMT_CONSOLE_USER has it: id, address, role,
- * portal_login, password_hash, failed_logins, the lock's seconds left. */
+/* The account's row from column c on: id, address, role, portal_login,
+ * password_hash, failed_logins, the lock's seconds left. */
 static void
-attempt_account(struct attempt *q, const PGresult *res)
+attempt_account(struct attempt *q, const PGresult *res, int c)
 {
-	const char	*role = PQgetvalue(res, 0, 2);
+	const char	*role = PQgetvalue(res, 0, c + 2);
 	unsigned long	 wait;
 
 	q->known = 1;
-	snprintf(q->user_id, sizeof(q->user_id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(q->stored, sizeof(q->stored), "%s", PQgetvalue(res, 0, 1));
+	snprintf(q->user_id, sizeof(q->user_id), "%s", PQgetvalue(res, 0, c));
+	snprintf(q->stored, sizeof(q->stored), "%s",
+	    PQgetvalue(res, 0, c + 1));
 	snprintf(q->role, sizeof(q->role), "%s", role);
-	if (!PQgetisnull(res, 0, 4))
-		snprintf(q->phc, sizeof(q->phc), "%s", PQgetvalue(res, 0, 4));
-	wait = strtoul(PQgetvalue(res, 0, 6), NULL, 10);
+	if (!PQgetisnull(res, 0, c + 4))
+		snprintf(q->phc, sizeof(q->phc), "%s",
+		    PQgetvalue(res, 0, c + 4));
+	wait = strtoul(PQgetvalue(res, 0, c + 6), NULL, 10);
 	q->account_wait = wait > UINT32_MAX ? UINT32_MAX : (uint32_t)wait;
 	q->can_login = 1;
-	if (PQgetvalue(res, 0, 3)[0] != 't') {
+	if (PQgetvalue(res, 0, c + 3)[0] != 't') {
 		q->can_login = 0;
 		q->deny = REASON_NO_PORTAL;
 	} else if (strcmp(role, "admin") != 0 && strcmp(role, "user") != 0) {
@@ -399,15 +401,25 @@ login_user_found(const struct db_result *r, void *arg)
 {
 	struct attempt	*q = arg;
 
-	if (r->status != DB_OK || PQnfields(r->res) != 7 ||
-	    PQntuples(r->res) > 1) {
+	if (r->status != DB_OK || PQnfields(r->res) != 8 ||
+	    PQntuples(r->res) != 1) {
 		log_debug("console: looking up %s: %s", q->typed,
 		    r->status != DB_OK ? r->error : "unexpected answer");
 		finish(q, OUT_UNAVAILABLE);
 		return;
 	}
-	if (PQntuples(r->res) == 1)
-		attempt_account(q, r->res);
+	/*
+	 * The address as the database folds it (lower() under the
+	 * cluster's locale, Unicode letters too) names its count whether
+	 * or not there is an account: with ASCII's tolower() for unknown
+	 * addresses alone, "ÖTTO@" and "ötto@" would count apart where
+	 * "JÜRGEN@" and "jürgen@" share a row, and the difference would
+	 * tell which addresses exist.
+	 */
+	lockout_account_key(PQgetvalue(r->res, 0, 0), q->account_key,
+	    sizeof(q->account_key));
+	if (!PQgetisnull(r->res, 0, 1))
+		attempt_account(q, r->res, 1);
 	attempt_decide(q);
 }
 
@@ -469,7 +481,7 @@ reauth_user_found(const struct db_result *r, void *arg)
 		return;
 	}
 	/* The lookup took only a live session of a user who may log in. */
-	attempt_account(q, r->res);
+	attempt_account(q, r->res, 0);
 	client = PQgetvalue(r->res, 0, 7);
 	snprintf(q->client, sizeof(q->client), "%s",
 	    console_client_valid(client) ? client : "unknown");

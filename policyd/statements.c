@@ -503,9 +503,11 @@ const struct db_statement policyd_statements[] = {
 	 * whatever its case, with its lock's seconds left.
 	 */
 	{ STMT_CONSOLE_USER,
-	    "SELECT u.id, u.address, u.role, u.portal_login, u.password_hash, "
-	    "u.failed_logins, " LOCK_LEFT("u") " FROM pgpmg.users u "
-	    "WHERE pg_catalog.lower(u.address) = pg_catalog.lower($1)", 1 },
+	    "SELECT k.key, u.id, u.address, u.role, u.portal_login, "
+	    "u.password_hash, u.failed_logins, " LOCK_LEFT("u") " "
+	    "FROM (SELECT pg_catalog.lower($1) AS key) k "
+	    "LEFT JOIN pgpmg.users u ON pg_catalog.lower(u.address) = k.key",
+	    1 },
 	/*
 	 * A good login: $1 the user's id, $2 the hash the password was
 	 * checked against, $3 the SHA-256 of the new session id (hex), $4

@@ -35,6 +35,15 @@ async function shoot({ page, seen }, path, name) {
 	const e = seen.errors.length;
 	await openOk(page, path);
 	await screenshot(page, name);
+	// The stylesheet applied and the page fits its window: a rule lost
+	// to a stray brace, or a table wider than the frame, shows here.
+	const fit = await page.evaluate(() => ({
+		page: document.documentElement.scrollWidth,
+		window: window.innerWidth,
+		main: getComputedStyle(document.querySelector('main')).maxWidth,
+	}));
+	assert.ok(fit.page <= fit.window, `${path} is ${fit.page}px wide in a ${fit.window}px window`);
+	assert.notEqual(fit.main, 'none', `${path}: the stylesheet sets main's width`);
 	assert.deepEqual(seen.violations.slice(v), [], `no CSP violation on ${path}`);
 	assert.deepEqual(seen.errors.slice(e), [], `no script error on ${path}`);
 }

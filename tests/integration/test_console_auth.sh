@@ -252,6 +252,16 @@ r2=$(login u6@example.org x 2001:db8:1::97)
 [ "${r%% *}" = ok ] && [ "$r2" = denied ] &&
     ok "the lock waited out, a good login clears the client's count (the next failure is the first)" ||
     not_ok "after the client lock: $r / $r2"
+# An unknown address counts under the database's folding of its case,
+# Unicode letters too, as a known one's row does (lower() under the
+# cluster's C.UTF-8): ÖTTO@ and ötto@ are one count, so the lock does not
+# tell whether an account exists.  Each attempt from another /64.
+got=""
+for i in 1 2 3 4 5; do got="$got $(login "ÖTTO@example.org" x "2001:db8:7$i::1")"; done
+r=$(login "ötto@example.org" x 2001:db8:76::1)
+[ "$got" = " denied denied denied denied locked 1" ] && [ "${r%% *}" = locked ] &&
+    ok "ÖTTO@ locked after five failures, and ötto@ is the same count" ||
+    not_ok "unknown address in two cases:$got / $r"
 echo "# client lockout done after ${SECONDS}s"
 
 # ---------------------------------------------------------------- busy
