@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/msg.h"
@@ -164,6 +165,28 @@ ask_keyd(struct admin_req *q, const char *arg)
 }
 
 /* The own-key check: the record lists the session's address. */
+/*
+ * True when every address of a key's record (list, joined by commas) is
+ * the user's.  Downloading a key that names the user among others is
+ * harmless (it is public); changing it is not the user's alone to do:
+ * a key pair held for bob and carol is not bob's to revoke.  Compared
+ * in ASCII's case only, so that a difference beyond ASCII refuses.
+ */
+static int
+only_address(const char *list, const char *address)
+{
+	size_t	 n = strlen(address), m;
+
+	for (;;) {
+		m = strcspn(list, ",");
+		if (m != n || strncasecmp(list, address, n) != 0)
+			return 0;
+		if (list[m] == '\0')
+			return 1;
+		list += m + 1;
+	}
+}
+
 static void
 own_checked(const struct db_result *r, void *arg)
 {
@@ -180,6 +203,13 @@ own_checked(const struct db_result *r, void *arg)
 	if (PQntuples(r->res) != 1) {
 		console_op_fail(q, CONSOLE_E_NOTFOUND, "you have no key %s",
 		    q->cop->args[0]);
+		return;
+	}
+	if (key_specs[q->cop->op].key_op != KEY_OP_EXPORT &&
+	    !only_address(PQgetvalue(r->res, 0, 7), q->cop->address)) {
+		console_op_fail(q, CONSOLE_E_INVALID, "key %s is not yours "
+		    "alone (it has user IDs of other addresses): an "
+		    "administrator can change it", q->cop->args[0]);
 		return;
 	}
 	ask_keyd(q, q->cop->args[0]);

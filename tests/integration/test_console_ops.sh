@@ -342,6 +342,19 @@ op m MY_KEYS "$SM" ""
 [ "$(opans o)" = "invalid 0 key $OP has a user ID that is not mallory@example.com: only a key whose every user ID is your address can be uploaded" ] &&
     ok "... a key pair of another address: invalid" || { not_ok "pair of another: $(opans o)"; }
 
+# A key that names mallory among others (imported by an administrator):
+# hers to download, not hers alone to revoke.
+web "$(upline ix KEY_IMPORT "$SA" "$PW_ALICE" "$T/mixed.asc")"
+base=$(last_audit)
+web "$(opline xe MY_KEY_EXPORT "$SM" "" "$MIX")"
+op xr MY_KEY_REVOKE "$SM" "$PW_MALLORY" "$MIX"
+[ "$(opans ix)" = "ok 0 " ] && [ "$(opfd xe | head -1)" = "-----BEGIN PGP PUBLIC KEY BLOCK-----" ] &&
+    [ "$(opans xr)" = "invalid 0 key $MIX is not yours alone (it has user IDs of other addresses): an administrator can change it" ] &&
+    [ "$(sql "SELECT revoked FROM pgpmg.keys WHERE fingerprint = '$MIX'")" = f ] &&
+    [ "$(sql "SELECT count(*) FROM pgpmg.audit_log WHERE id > $base AND kind <> 'login'")" = 0 ] &&
+    ok "a key of mallory's and another's: she may download it, not revoke it (invalid, nothing revoked or audited)" ||
+    { not_ok "shared key: $(opans ix) / $(opans xr)"; show; }
+
 # Revoke and delete.
 base=$(last_audit)
 op r MY_KEY_REVOKE "$SB" "$PW_BOB" "$BK"
