@@ -20,17 +20,17 @@
 struct conn;
 struct console_session;
 struct evbuffer;
-struct oprun;
+struct opchain;
 struct webd_request;
 
 struct admin_page {
 	const char	*title;
 	const char	*path;		/* its nav entry */
-	/* the lists, added to the run after any change */
-	void		(*lists)(struct oprun *);
+	/* the lists, added to the chain after any change */
+	void		(*lists)(struct opchain *);
 	/* the page below the banner; first is the index of its first list */
 	void		(*body)(struct evbuffer *, const struct console_session *,
-			    const struct oprun *, int first);
+			    const struct opchain *, int first);
 };
 
 struct admin_post {
@@ -45,8 +45,6 @@ void	admin_get(struct conn *, const struct webd_request *,
 	    const struct admin_page *);
 void	admin_post(struct conn *, const struct webd_request *,
 	    const struct admin_page *, const struct admin_post *);
-/* A list that did not come: its error where the list would be. */
-int	admin_list_failed(struct evbuffer *, const struct oprun *, int i);
 /* A note for lines of a list that the page did not understand. */
 void	admin_unread(struct evbuffer *, int lines);
 

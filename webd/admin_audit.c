@@ -21,6 +21,7 @@
 #include "webd/admin.h"
 #include "webd/form.h"
 #include "webd/opchain.h"
+#include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
 
@@ -90,14 +91,14 @@ audit_encode(struct evbuffer *b, const char *s)
 static void
 audit_chain(struct evbuffer *b, struct opchain_step *st)
 {
-	char	*text = st->out, *f[3];
-	int	 n;
+	struct optext	 t;
+	char		*f[3];
+	int		 n;
 
-	if (st->error != CONSOLE_E_OK) {
-		opchain_banner(b, st);
+	if (opchain_list_failed(b, st))
 		return;
-	}
-	n = opchain_line(&text, f, 3);
+	optext_init(&t, st->out);
+	n = optext_line(&t, f, 3);
 	if (n == 3 && strcmp(f[0], "ok") == 0) {
 		page_printf(b, "<p class=\"chain ok\" role=\"status\">The audit "
 		    "chain is intact: <span class=\"rows\">");
@@ -160,13 +161,15 @@ audit_rows(struct evbuffer *b, struct opchain_step *st, char *last,
 	static const char *const cls[AUDIT_FIELDS] = {
 		"id", "time", "process", "actor", "kind", "subject", "detail",
 	};
-	char	*text = st->out, *f[AUDIT_FIELDS];
-	int	 n, rows = 0, unread = 0;
+	struct optext	 t;
+	char		*f[AUDIT_FIELDS];
+	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<table class=\"audit\">\n<thead><tr><th>ID</th>"
 	    "<th>Time</th><th>Process</th><th>Actor</th><th>Kind</th>"
 	    "<th>Subject</th><th>Detail</th></tr></thead>\n<tbody>\n");
-	while ((n = opchain_line(&text, f, AUDIT_FIELDS)) != 0) {
+	optext_init(&t, st->out);
+	while ((n = optext_line(&t, f, AUDIT_FIELDS)) != 0) {
 		if (n != AUDIT_FIELDS) {
 			unread++;
 			continue;
@@ -189,9 +192,7 @@ audit_rows(struct evbuffer *b, struct opchain_step *st, char *last,
 	page_printf(b, "</tbody>\n</table>\n");
 	if (rows == 0)
 		page_printf(b, "<p class=\"empty\">No rows.</p>\n");
-	if (unread > 0)
-		page_printf(b, "<p class=\"unread\">%d lines of the list were "
-		    "not understood.</p>\n", unread);
+	page_unread(b, unread);
 	return rows + unread;
 }
 
@@ -226,9 +227,8 @@ audit_render(struct conn *c, struct opchain *ch)
 	page_open(b, c->request.session, "Audit", AUDIT_PATH);
 	audit_chain(b, &ch->steps[0]);
 	audit_form(b, a);
-	if (list->error != CONSOLE_E_OK)
-		opchain_banner(b, list);
-	else if (audit_rows(b, list, last, sizeof(last)) >= AUDIT_PAGE &&
+	if (!opchain_list_failed(b, list) &&
+	    audit_rows(b, list, last, sizeof(last)) >= AUDIT_PAGE &&
 	    last[0] != '\0')
 		audit_older(b, a, last);
 	page_close(b);

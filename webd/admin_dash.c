@@ -1,6 +1,6 @@
 /*
  * admin_dash: the administrator's start page.  Three lists, asked one
- * after the other (oprun.c): the processes with their sandbox state and
+ * after the other (opchain.c): the processes with their sandbox state and
  * the database (STATUS), messages per hour by outcome for the last day
  * drawn as a chart (STATS, webd/chart.c), and the last failures (FAILURES).
  * A list that does not come shows its error in its place; the others are
@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "webd/admin.h"
 #include "webd/chart.h"
-#include "webd/oprun.h"
+#include "webd/opchain.h"
 #include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
@@ -30,21 +30,21 @@
 /* FAILURES: time, kind, actor, subject, detail. */
 #define DASH_FAIL_FIELDS	5
 
-static void	dash_lists(struct oprun *);
+static void	dash_lists(struct opchain *);
 static void	dash_body(struct evbuffer *, const struct console_session *,
-		    const struct oprun *, int);
+		    const struct opchain *, int);
 
 static const struct admin_page dash_page = {
 	"Dashboard", "/admin", dash_lists, dash_body,
 };
 
 static void
-dash_lists(struct oprun *run)
+dash_lists(struct opchain *ch)
 {
-	oprun_add(run, CONSOLE_OP_STATUS, NULL);
+	opchain_add(ch, CONSOLE_OP_STATUS, NULL);
 	/* args[0] "": STATS's default span, a day. */
-	oprun_add(run, CONSOLE_OP_STATS, NULL);
-	oprun_add(run, CONSOLE_OP_FAILURES, NULL);
+	opchain_add(ch, CONSOLE_OP_STATS, NULL);
+	opchain_add(ch, CONSOLE_OP_FAILURES, NULL);
 }
 
 /* A decimal of at most 64 bits, all of s; -1 otherwise. */
@@ -120,7 +120,7 @@ dash_proc(struct evbuffer *b, char **f)
 }
 
 static void
-dash_status(struct evbuffer *b, const struct oprun *run, int i)
+dash_status(struct evbuffer *b, const struct opchain *ch, int i)
 {
 	static const char *const heads[] = { "Process", "PID", "State",
 	    "Up for", "User", "Seccomp", "No new privileges", "Capabilities",
@@ -130,11 +130,11 @@ dash_status(struct evbuffer *b, const struct oprun *run, int i)
 	int		 n, rows = 0, unread = 0, have_db = 0;
 
 	page_printf(b, "<section id=\"processes\">\n<h2>Processes</h2>\n");
-	if (admin_list_failed(b, run, i)) {
+	if (opchain_list_failed(b, &ch->steps[i])) {
 		page_printf(b, "</section>\n");
 		return;
 	}
-	optext_init(&t, run->ops[i].out);
+	optext_init(&t, ch->steps[i].out);
 	while ((n = optext_line(&t, f, DASH_PROC_FIELDS)) != 0) {
 		if (n == DASH_DB_FIELDS && strcmp(f[0], "db") == 0) {
 			memcpy(db, f, sizeof(db));
@@ -198,7 +198,7 @@ dash_series(const char *outcome)
 }
 
 static void
-dash_stats(struct evbuffer *b, const struct oprun *run, int i)
+dash_stats(struct evbuffer *b, const struct opchain *ch, int i)
 {
 	struct chart_hour	 hours[DASH_HOURS];
 	uint64_t		 messages[DASH_HOURS] = { 0 };
@@ -211,13 +211,13 @@ dash_stats(struct evbuffer *b, const struct oprun *run, int i)
 
 	page_printf(b, "<section id=\"stats\">\n<h2>Messages, the last "
 	    "%d hours</h2>\n", DASH_HOURS);
-	if (admin_list_failed(b, run, i)) {
+	if (opchain_list_failed(b, &ch->steps[i])) {
 		page_printf(b, "</section>\n");
 		return;
 	}
 	memset(part, 0, sizeof(part));
 	first = ((int64_t)time(NULL) / 3600 - (DASH_HOURS - 1)) * 3600;
-	optext_init(&t, run->ops[i].out);
+	optext_init(&t, ch->steps[i].out);
 	while ((n = optext_line(&t, f, 3)) != 0) {
 		if (n != 3 || dash_number(f[0], &hour) == -1 ||
 		    dash_number(f[2], &count) == -1 || count < 0) {
@@ -252,7 +252,7 @@ dash_stats(struct evbuffer *b, const struct oprun *run, int i)
 }
 
 static void
-dash_failures(struct evbuffer *b, const struct oprun *run, int i)
+dash_failures(struct evbuffer *b, const struct opchain *ch, int i)
 {
 	static const char *const heads[] = { "Time", "Kind", "Actor",
 	    "Subject", "Detail" };
@@ -261,11 +261,11 @@ dash_failures(struct evbuffer *b, const struct oprun *run, int i)
 	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<section id=\"failures\">\n<h2>Recent failures</h2>\n");
-	if (admin_list_failed(b, run, i)) {
+	if (opchain_list_failed(b, &ch->steps[i])) {
 		page_printf(b, "</section>\n");
 		return;
 	}
-	optext_init(&t, run->ops[i].out);
+	optext_init(&t, ch->steps[i].out);
 	while ((n = optext_line(&t, f, DASH_FAIL_FIELDS)) != 0) {
 		if (n != DASH_FAIL_FIELDS) {
 			unread++;
@@ -294,12 +294,12 @@ dash_failures(struct evbuffer *b, const struct oprun *run, int i)
 
 static void
 dash_body(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int first)
+    const struct opchain *ch, int first)
 {
 	(void)s;
-	dash_status(b, run, first);
-	dash_stats(b, run, first + 1);
-	dash_failures(b, run, first + 2);
+	dash_status(b, ch, first);
+	dash_stats(b, ch, first + 1);
+	dash_failures(b, ch, first + 2);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "webd/admin.h"
 #include "webd/keydata.h"
 #include "webd/opchain.h"
+#include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/policyd_client.h"
 #include "webd/webd.h"
@@ -71,18 +72,18 @@ static void
 keys_table(struct evbuffer *b, const struct console_session *s,
     struct opchain_step *list)
 {
-	char	*text = list->out, *f[KEYS_FIELDS];
-	int	 n, rows = 0, unread = 0;
+	struct optext	 t;
+	char		*f[KEYS_FIELDS];
+	int		 n, rows = 0, unread = 0;
 
-	if (list->error != CONSOLE_E_OK) {
-		opchain_banner(b, list);
+	if (opchain_list_failed(b, list))
 		return;
-	}
 	page_printf(b, "<table class=\"keys\">\n<thead><tr>"
 	    "<th>Fingerprint</th><th>Addresses</th><th>Kind</th>"
 	    "<th>Source</th><th>Created</th><th>Expires</th><th>Revoked</th>"
 	    "<th>Secret held</th><th>Actions</th></tr></thead>\n<tbody>\n");
-	while ((n = opchain_line(&text, f, KEYS_FIELDS)) != 0) {
+	optext_init(&t, list->out);
+	while ((n = optext_line(&t, f, KEYS_FIELDS)) != 0) {
 		if (n != KEYS_FIELDS) {
 			unread++;
 			continue;
@@ -93,21 +94,21 @@ keys_table(struct evbuffer *b, const struct console_session *s,
 	if (rows == 0)
 		page_printf(b, "<p class=\"empty\">The record holds no "
 		    "key.</p>\n");
-	if (unread > 0)
-		page_printf(b, "<p class=\"unread\">%d lines of the list were "
-		    "not understood.</p>\n", unread);
+	page_unread(b, unread);
 }
 
 /* What a change concerned: keyd's fingerprints, one a line. */
 static void
 keys_changed(struct evbuffer *b, struct opchain_step *change)
 {
-	char	*text = change->out, *f[1];
-	int	 n, first = 1;
+	struct optext	 t;
+	char		*f[1];
+	int		 n, first = 1;
 
 	if (change->error != CONSOLE_E_OK)
 		return;
-	while ((n = opchain_line(&text, f, 1)) != 0) {
+	optext_init(&t, change->out);
+	while ((n = optext_line(&t, f, 1)) != 0) {
 		if (n != 1)
 			continue;
 		page_printf(b, "%s<li><code>", first ? "<ul class=\"changed\">\n" :

@@ -7,6 +7,7 @@
  */
 #include "webd/admin.h"
 #include "webd/opchain.h"
+#include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
 
@@ -22,20 +23,20 @@ notices_render(struct conn *c, struct opchain *ch)
 	};
 	struct opchain_step	*list = &ch->steps[0];
 	struct evbuffer		*b = page_buffer();
-	char			*text = list->out, *f[NOTICES_FIELDS];
+	struct optext		 t;
+	char			*f[NOTICES_FIELDS];
 	uint32_t		 retry;
 	int			 n, status, rows = 0, unread = 0;
 
 	status = opchain_status(ch, &retry);
 	page_open(b, c->request.session, "Notices", NOTICES_PATH);
-	if (list->error != CONSOLE_E_OK) {
-		opchain_banner(b, list);
+	if (opchain_list_failed(b, list))
 		goto out;
-	}
 	page_printf(b, "<table class=\"notices\">\n<thead><tr><th>ID</th>"
 	    "<th>Time</th><th>Kind</th><th>Address</th><th>Text</th></tr>"
 	    "</thead>\n<tbody>\n");
-	while ((n = opchain_line(&text, f, NOTICES_FIELDS)) != 0) {
+	optext_init(&t, list->out);
+	while ((n = optext_line(&t, f, NOTICES_FIELDS)) != 0) {
 		if (n != NOTICES_FIELDS) {
 			unread++;
 			continue;
@@ -57,9 +58,7 @@ notices_render(struct conn *c, struct opchain *ch)
 	page_printf(b, "</tbody>\n</table>\n");
 	if (rows == 0)
 		page_printf(b, "<p class=\"empty\">No notices.</p>\n");
-	if (unread > 0)
-		page_printf(b, "<p class=\"unread\">%d lines of the list were "
-		    "not understood.</p>\n", unread);
+	page_unread(b, unread);
  out:
 	page_close(b);
 	page_send(c, status, retry, b);

@@ -10,13 +10,14 @@
  * once, here, and nowhere else: not in the log, not in a URL.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "common/log.h"
 #include "webd/admin.h"
-#include "webd/oprun.h"
+#include "webd/opchain.h"
 #include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
@@ -52,27 +53,27 @@ admin_lines(char *out, char *dst, size_t len, const char **secret)
 	}
 }
 
+/* An admin page's chain: the page, and the change posted (NULL for a
+ * GET). */
+struct admin_run {
+	const struct admin_page	*page;
+	const struct admin_post	*post;
+};
+
 static void
 admin_banner(struct evbuffer *b, const struct webd_request *r,
-    const struct oprun *run)
+    const struct admin_post *post, const struct opchain_step *st)
 {
-	const struct admin_post	*post = run->post;
-	const struct oprun_op	*o = &run->ops[0];
 	const char		*secret = NULL, *address;
-	char			 text[ADMIN_BANNER_MAX], wait[64];
+	char			 text[ADMIN_BANNER_MAX];
 
-	if (o->error != CONSOLE_E_OK) {
-		if (o->error == CONSOLE_E_LOCKED && o->message[0] == '\0') {
-			snprintf(wait, sizeof(wait), "Try again in %u seconds.",
-			    o->wait);
-			page_result_of(b, o->error, wait);
-		} else
-			page_result_of(b, o->error, o->message);
+	if (st->error != CONSOLE_E_OK) {
+		opchain_banner(b, st);
 		return;
 	}
-	admin_lines(o->out, text, sizeof(text), post->secret ? &secret :
+	admin_lines(st->out, text, sizeof(text), post->secret ? &secret :
 	    NULL);
-	page_result_of(b, o->error, o->message[0] != '\0' ? o->message :
+	page_result_of(b, st->error, st->message[0] != '\0' ? st->message :
 	    text);
 	if (!post->secret)
 		return;
@@ -92,52 +93,64 @@ admin_banner(struct evbuffer *b, const struct webd_request *r,
 }
 
 static void
-admin_render(struct conn *c, struct oprun *run)
+admin_render(struct conn *c, struct opchain *ch)
 {
-	const struct admin_page	*page = run->arg;
-	const struct oprun_op	*failed;
+	const struct admin_run	*run = ch->arg;
 	struct evbuffer		*b = page_buffer();
-	uint32_t		 retry = 0;
-	int			 status = 200;
+	uint32_t		 retry;
+	int			 status;
 
-	if (run->change)
-		status = page_status(run->ops[0].error, run->ops[0].wait,
-		    &retry);
-	else if ((failed = oprun_failed(run)) != NULL)
-		status = page_status(failed->error, failed->wait, &retry);
-	page_open(b, &c->session, page->title, page->path);
-	if (run->change)
-		admin_banner(b, &c->request, run);
-	page->body(b, &c->session, run, run->change ? 1 : 0);
+	status = opchain_status(ch, &retry);
+	page_open(b, c->request.session, run->page->title, run->page->path);
+	if (ch->change)
+		admin_banner(b, &c->request, run->post, &ch->steps[0]);
+	run->page->body(b, c->request.session, ch, ch->change ? 1 : 0);
 	page_close(b);
 	page_send(c, status, retry, b);
+}
+
+static struct opchain *
+admin_chain(struct conn *c, const struct admin_page *page,
+    const struct admin_post *post)
+{
+	struct opchain		*ch;
+	struct admin_run	*run;
+
+	if ((run = calloc(1, sizeof(*run))) == NULL)
+		fatal("admin");
+	run->page = page;
+	run->post = post;
+	ch = opchain_new(c, admin_render, run);
+	ch->owned = run;
+	ch->change = post != NULL;
+	return ch;
 }
 
 void
 admin_get(struct conn *c, const struct webd_request *r,
     const struct admin_page *page)
 {
-	struct oprun	*run;
+	struct opchain	*ch;
 
 	(void)r;
-	run = oprun_new(c, admin_render, page);
-	page->lists(run);
-	oprun_start(c, run);
+	ch = admin_chain(c, page, NULL);
+	page->lists(ch);
+	opchain_start(c, ch);
 }
 
 void
 admin_post(struct conn *c, const struct webd_request *r,
     const struct admin_page *page, const struct admin_post *post)
 {
-	struct oprun	*run;
-	struct oprun_op	*o;
-	const char	*args[CONSOLE_NARGS] = { NULL };
-	const char	*password, *refusal = NULL;
-	enum console_error e = CONSOLE_E_OK;
+	struct opchain		*ch;
+	struct opchain_step	*st;
+	const char		*args[CONSOLE_NARGS] = { NULL };
+	const char		*password, *refusal = NULL;
+	char			 banner[ADMIN_BANNER_MAX];
+	enum console_error	 e = CONSOLE_E_OK;
+	uint32_t		 retry;
 
-	run = oprun_new(c, admin_render, page);
-	run->post = post;
-	run->change = 1;
+	ch = admin_chain(c, page, post);
 	for (int i = 0; i < CONSOLE_NARGS && post->fields[i] != NULL; i++) {
 		switch (form_count(r->form, post->fields[i])) {
 		case 0:
@@ -167,24 +180,18 @@ admin_post(struct conn *c, const struct webd_request *r,
 	if (refusal != NULL) {
 		log_info("conn %llu (%s): %s not asked: %s",
 		    (unsigned long long)c->id, c->peer, r->path, refusal);
-		oprun_refused(run, post->op, e, refusal);
+		/* Said as policyd's answer of that error would be: its
+		 * status, the table's words and then why. */
+		snprintf(banner, sizeof(banner), "%s %s", page_error_text(e),
+		    refusal);
+		opchain_refused(ch, post->op, page_status(e, 0, &retry),
+		    banner);
 	} else {
-		o = oprun_add(run, post->op, password);
-		memcpy(o->args, args, sizeof(o->args));
+		st = opchain_add(ch, post->op, password);
+		memcpy(st->args, args, sizeof(st->args));
 	}
-	page->lists(run);
-	oprun_start(c, run);
-}
-
-int
-admin_list_failed(struct evbuffer *b, const struct oprun *run, int i)
-{
-	const struct oprun_op	*o = &run->ops[i];
-
-	if (o->error == CONSOLE_E_OK)
-		return 0;
-	page_result_of(b, o->error, o->message);
-	return 1;
+	page->lists(ch);
+	opchain_start(c, ch);
 }
 
 void

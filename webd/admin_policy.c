@@ -15,14 +15,14 @@
 
 #include "common/policydef.h"
 #include "webd/admin.h"
-#include "webd/oprun.h"
+#include "webd/opchain.h"
 #include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
 
-static void	policy_lists(struct oprun *);
+static void	policy_lists(struct opchain *);
 static void	policy_body(struct evbuffer *, const struct console_session *,
-		    const struct oprun *, int);
+		    const struct opchain *, int);
 
 static const struct admin_page policy_page = {
 	"Policy", "/admin/policy", policy_lists, policy_body,
@@ -43,11 +43,11 @@ static const struct admin_post policy_posts[] = {
 };
 
 static void
-policy_lists(struct oprun *run)
+policy_lists(struct opchain *ch)
 {
-	oprun_add(run, CONSOLE_OP_POLICY_SHOW, NULL);
-	oprun_add(run, CONSOLE_OP_RULE_LIST, NULL);
-	oprun_add(run, CONSOLE_OP_DOMAIN_LIST, NULL);
+	opchain_add(ch, CONSOLE_OP_POLICY_SHOW, NULL);
+	opchain_add(ch, CONSOLE_OP_RULE_LIST, NULL);
+	opchain_add(ch, CONSOLE_OP_DOMAIN_LIST, NULL);
 }
 
 /* <option>s of names, the current one selected. */
@@ -104,7 +104,7 @@ policy_control(struct evbuffer *b, int setting, const char *id,
 
 static void
 policy_settings(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int i)
+    const struct opchain *ch, int i)
 {
 	const char	*value[POL_NSETTINGS] = { NULL };
 	const char	*version = NULL, *at = NULL, *by = NULL;
@@ -113,11 +113,11 @@ policy_settings(struct evbuffer *b, const struct console_session *s,
 	int		 n, unread = 0;
 
 	page_printf(b, "<section id=\"settings\">\n<h2>Global policy</h2>\n");
-	if (admin_list_failed(b, run, i)) {
+	if (opchain_list_failed(b, &ch->steps[i])) {
 		page_printf(b, "</section>\n");
 		return;
 	}
-	optext_init(&t, run->ops[i].out);
+	optext_init(&t, ch->steps[i].out);
 	while ((n = optext_line(&t, f, 1)) != 0) {
 		if (n == -1 || optext_pair(f[0], &key, &v) == -1) {
 			unread++;
@@ -200,7 +200,7 @@ policy_action_options(struct evbuffer *b)
 
 static void
 policy_rules(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int i)
+    const struct opchain *ch, int i)
 {
 	static const char *const heads[] = { "ID", "Priority", "Scope",
 	    "Pattern", "Action" };
@@ -209,8 +209,8 @@ policy_rules(struct evbuffer *b, const struct console_session *s,
 	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<section id=\"rules\">\n<h2>Rules</h2>\n");
-	if (!admin_list_failed(b, run, i)) {
-		optext_init(&t, run->ops[i].out);
+	if (!opchain_list_failed(b, &ch->steps[i])) {
+		optext_init(&t, ch->steps[i].out);
 		while ((n = optext_line(&t, f, 5)) != 0) {
 			if (n != 5) {
 				unread++;
@@ -271,15 +271,15 @@ policy_rules(struct evbuffer *b, const struct console_session *s,
 
 static void
 policy_domains(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int i)
+    const struct opchain *ch, int i)
 {
 	struct optext	 t;
 	char		*f[1];
 	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<section id=\"domains\">\n<h2>Internal domains</h2>\n");
-	if (!admin_list_failed(b, run, i)) {
-		optext_init(&t, run->ops[i].out);
+	if (!opchain_list_failed(b, &ch->steps[i])) {
+		optext_init(&t, ch->steps[i].out);
 		while ((n = optext_line(&t, f, 1)) != 0) {
 			if (n != 1) {
 				unread++;
@@ -320,11 +320,11 @@ policy_domains(struct evbuffer *b, const struct console_session *s,
 
 static void
 policy_body(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int first)
+    const struct opchain *ch, int first)
 {
-	policy_settings(b, s, run, first);
-	policy_rules(b, s, run, first + 1);
-	policy_domains(b, s, run, first + 2);
+	policy_settings(b, s, ch, first);
+	policy_rules(b, s, ch, first + 1);
+	policy_domains(b, s, ch, first + 2);
 }
 
 void

@@ -14,7 +14,7 @@
 
 #include "common/userdef.h"
 #include "webd/admin.h"
-#include "webd/oprun.h"
+#include "webd/opchain.h"
 #include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/webd.h"
@@ -22,9 +22,9 @@
 /* USER_LIST: address, role, portal yes|no, locked yes|no, name. */
 #define USERS_FIELDS	5
 
-static void	users_lists(struct oprun *);
+static void	users_lists(struct opchain *);
 static void	users_body(struct evbuffer *, const struct console_session *,
-		    const struct oprun *, int);
+		    const struct opchain *, int);
 
 static const struct admin_page users_page = {
 	"Users", "/admin/users", users_lists, users_body,
@@ -40,13 +40,13 @@ static const struct admin_post users_posts[] = {
 };
 
 static void
-users_lists(struct oprun *run)
+users_lists(struct opchain *ch)
 {
-	oprun_add(run, CONSOLE_OP_USER_LIST, NULL);
+	opchain_add(ch, CONSOLE_OP_USER_LIST, NULL);
 }
 
 static void
-users_table(struct evbuffer *b, const struct oprun *run, int i)
+users_table(struct evbuffer *b, const struct opchain *ch, int i)
 {
 	static const char *const heads[] = { "Address", "Name", "Role",
 	    "Portal login", "Locked out" };
@@ -57,11 +57,11 @@ users_table(struct evbuffer *b, const struct oprun *run, int i)
 	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<section id=\"users\">\n<h2>All users</h2>\n");
-	if (admin_list_failed(b, run, i)) {
+	if (opchain_list_failed(b, &ch->steps[i])) {
 		page_printf(b, "</section>\n");
 		return;
 	}
-	optext_init(&t, run->ops[i].out);
+	optext_init(&t, ch->steps[i].out);
 	while ((n = optext_line(&t, f, USERS_FIELDS)) != 0) {
 		/* A user without a display name may end at the locked
 		 * field: the name is then "". */
@@ -157,9 +157,9 @@ users_set_form(struct evbuffer *b, const struct console_session *s,
 
 static void
 users_body(struct evbuffer *b, const struct console_session *s,
-    const struct oprun *run, int first)
+    const struct opchain *ch, int first)
 {
-	users_table(b, run, first);
+	users_table(b, ch, first);
 
 	page_printf(b, "<section id=\"add\">\n<h2>Add a user</h2>\n"
 	    "<form method=\"post\" action=\"/admin/users/add\" "

@@ -4,6 +4,7 @@
  * copied here, and wiped again when the request is over: an output may
  * hold a one-time password, a message anything policyd chose to say.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,18 +150,29 @@ opchain_start(struct conn *c, struct opchain *ch)
 	opchain_next(c, ch);
 }
 
+/* The status of an answered step. */
+static int
+opchain_step_status(const struct opchain_step *s, uint32_t *retry_after)
+{
+	*retry_after = 0;
+	if (s->refused)
+		return s->refused;
+	return page_status(s->error, s->wait, retry_after);
+}
+
 int
 opchain_status(const struct opchain *ch, uint32_t *retry_after)
 {
 	*retry_after = 0;
+	if (ch->change && ch->n > 0 && ch->steps[0].answered)
+		return opchain_step_status(&ch->steps[0], retry_after);
 	for (int i = 0; i < ch->n; i++) {
 		if (!ch->steps[i].answered)
 			continue;
-		if (ch->steps[i].refused)
-			return ch->steps[i].refused;
-		if (ch->steps[i].error != CONSOLE_E_OK)
-			return page_status(ch->steps[i].error,
-			    ch->steps[i].wait, retry_after);
+		if (ch->steps[i].refused ||
+		    ch->steps[i].error != CONSOLE_E_OK)
+			return opchain_step_status(&ch->steps[i],
+			    retry_after);
 	}
 	return 200;
 }
@@ -168,39 +180,25 @@ opchain_status(const struct opchain *ch, uint32_t *retry_after)
 void
 opchain_banner(struct evbuffer *b, const struct opchain_step *s)
 {
+	char	 wait[64];
+
 	if (!s->answered)
 		return;
 	if (s->refused)
 		page_result(b, 0, s->message);
-	else
+	else if (s->error == CONSOLE_E_LOCKED && s->message[0] == '\0') {
+		snprintf(wait, sizeof(wait), "Try again in %u seconds.",
+		    s->wait);
+		page_result_of(b, s->error, wait);
+	} else
 		page_result_of(b, s->error, s->message);
 }
 
 int
-opchain_line(char **text, char **f, int max)
+opchain_list_failed(struct evbuffer *b, const struct opchain_step *s)
 {
-	char	*line, *nl, *tab;
-	int	 n = 0;
-
-	for (;;) {
-		if (*text == NULL || **text == '\0')
-			return 0;
-		line = *text;
-		if ((nl = strchr(line, '\n')) != NULL) {
-			*nl = '\0';
-			*text = nl + 1;
-		} else
-			*text = NULL;
-		if (line[0] != '\0')
-			break;
-	}
-	for (;;) {
-		if (n == max)
-			return max + 1;
-		f[n++] = line;
-		if ((tab = strchr(line, '\t')) == NULL)
-			return n;
-		*tab = '\0';
-		line = tab + 1;
-	}
+	if (s->error == CONSOLE_E_OK)
+		return 0;
+	opchain_banner(b, s);
+	return 1;
 }

@@ -20,9 +20,9 @@
 struct conn;
 struct evbuffer;
 
-/* The most a page asks for: a change and two lists (the audit page's
- * chain and rows). */
-#define OPCHAIN_MAX	3
+/* The most a page asks for: a change and the three lists of the policy
+ * page. */
+#define OPCHAIN_MAX	4
 
 struct opchain_step {
 	enum console_op		 op;
@@ -56,7 +56,8 @@ struct opchain {
 	const void		*arg;		/* the page's */
 	int			 change;	/* steps[0] is a change posted
 						 * (or its refusal): its banner
-						 * leads the page */
+						 * leads the page, its status
+						 * is the page's */
 	void			*owned;		/* the page's, free()d with the
 						 * chain */
 };
@@ -67,28 +68,29 @@ struct opchain	*opchain_new(struct conn *, opchain_render, const void *arg);
 struct opchain_step *opchain_add(struct opchain *, enum console_op,
 		    const char *password);
 /* An operation webd refuses itself, before anything is asked: it
- * counts as answered with this status and message (for the person). */
+ * counts as answered with this status and message (for the person; the
+ * whole banner). */
 void		 opchain_refused(struct opchain *, enum console_op,
 		    int status, const char *message);
 /* Ask for them all, then render; or the request was answered 503. */
 void		 opchain_start(struct conn *, struct opchain *);
 
 /*
- * The status a page answers with: that of the first answer that was no
- * success (page_status()), else 200.
+ * The status a page answers with.  After a change, the change's (its
+ * refusal's, or page_status() of its answer): a list that failed after
+ * it is shown failed in its place, but the request was the change, and
+ * a 503 for a change that was made would invite sending it again.
+ * Otherwise that of the first answer that was no success, else 200.
  */
 int		 opchain_status(const struct opchain *, uint32_t *retry_after);
 
-/* The banner of an answer: policyd's words (page_result_of), or the
- * refusal's. */
+/* The banner of an answer: policyd's words (page_result_of; for a lock
+ * without a message, the seconds to wait), or the refusal's. */
 void		 opchain_banner(struct evbuffer *, const struct opchain_step *);
 
-/*
- * The next line of *text that is not empty (text is cut up in place),
- * its fields (separated by one tab) in f[0..max): their number, 0 when
- * no line is left, or max + 1 for a line of more fields than max, which
- * the caller counts as not understood.
- */
-int		 opchain_line(char **text, char **f, int max);
+/* A list that did not come: its banner where the list would be, and 1;
+ * 0 when it came. */
+int		 opchain_list_failed(struct evbuffer *,
+		    const struct opchain_step *);
 
 #endif /* PGPMG_WEBD_OPCHAIN_H */

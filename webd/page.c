@@ -195,19 +195,35 @@ page_result(struct evbuffer *b, int ok, const char *text)
 	page_printf(b, "</p>\n");
 }
 
-void
-page_result_of(struct evbuffer *b, enum console_error e, const char *message)
+const char *
+page_error_text(enum console_error e)
 {
 	if ((unsigned)e > CONSOLE_E_MAX)
 		fatalx("page: no console error %d", e);
+	return page_errors[e].text;
+}
+
+void
+page_result_of(struct evbuffer *b, enum console_error e, const char *message)
+{
+	const char	*text = page_error_text(e);
+
 	page_printf(b, "<p class=\"result %s\" role=\"status\">",
 	    e == CONSOLE_E_OK ? "ok" : "error");
-	page_text(b, page_errors[e].text);
+	page_text(b, text);
 	if (message != NULL && message[0] != '\0') {
 		page_printf(b, " ");
 		page_text(b, message);
 	}
 	page_printf(b, "</p>\n");
+}
+
+void
+page_unread(struct evbuffer *b, int lines)
+{
+	if (lines > 0)
+		page_printf(b, "<p class=\"unread\">%d lines of the list were "
+		    "not understood.</p>\n", lines);
 }
 
 int

@@ -51,6 +51,13 @@ void	page_result(struct evbuffer *, int ok, const char *text);
 void	page_result_of(struct evbuffer *, enum console_error,
 	    const char *message);
 
+/* The table's words for an answer, as the banner starts with them. */
+const char *page_error_text(enum console_error);
+/* The note under a list of the key, audit and notice pages and the
+ * portal for the lines of policyd's answer the page did not understand
+ * (none: nothing). */
+void	page_unread(struct evbuffer *, int lines);
+
 /* An answer's HTTP status, and its Retry-After (0: none). */
 int	page_status(enum console_error, uint32_t wait, uint32_t *retry_after);
 

@@ -23,6 +23,7 @@
 #include "webd/html.h"
 #include "webd/keydata.h"
 #include "webd/opchain.h"
+#include "webd/optext.h"
 #include "webd/page.h"
 #include "webd/portal.h"
 #include "webd/webd.h"
@@ -65,20 +66,18 @@ static void
 portal_keys(struct evbuffer *b, const struct console_session *s,
     struct opchain_step *list)
 {
-	char	*text = list->out, *f[PORTAL_FIELDS];
-	int	 n, rows = 0, unread = 0;
+	struct optext	 t;
+	char		*f[PORTAL_FIELDS];
+	int		 n, rows = 0, unread = 0;
 
 	page_printf(b, "<h2>Your keys</h2>\n");
-	if (!list->answered)
+	if (!list->answered || opchain_list_failed(b, list))
 		return;
-	if (list->error != CONSOLE_E_OK) {
-		opchain_banner(b, list);
-		return;
-	}
 	page_printf(b, "<table class=\"keys\">\n<thead><tr>"
 	    "<th>Fingerprint</th><th>Addresses</th><th>Expires</th>"
 	    "<th>Revoked</th><th>Actions</th></tr></thead>\n<tbody>\n");
-	while ((n = opchain_line(&text, f, PORTAL_FIELDS)) != 0) {
+	optext_init(&t, list->out);
+	while ((n = optext_line(&t, f, PORTAL_FIELDS)) != 0) {
 		if (n != PORTAL_FIELDS) {
 			unread++;
 			continue;
@@ -88,9 +87,7 @@ portal_keys(struct evbuffer *b, const struct console_session *s,
 	page_printf(b, "</tbody>\n</table>\n");
 	if (rows == 0)
 		page_printf(b, "<p class=\"empty\">You have no key.</p>\n");
-	if (unread > 0)
-		page_printf(b, "<p class=\"unread\">%d lines of the list were "
-		    "not understood.</p>\n", unread);
+	page_unread(b, unread);
 }
 
 /* The portal's chain: a change (or its refusal) first, then the list. */
