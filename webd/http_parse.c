@@ -234,6 +234,7 @@ static int
 http_host_valid(const char *s, size_t len)
 {
 	size_t	 i = 0, digits = 0;
+	unsigned	 port = 0;
 
 	if (len == 0 || len > HTTP_HOST_MAX)
 		return 0;
@@ -260,10 +261,13 @@ http_host_valid(const char *s, size_t len)
 		return 1;
 	if (s[i] != ':')
 		return 0;
-	for (i++; i < len; i++, digits++)
+	/* RFC 3986's port is any digits; a TCP port is at most 65535. */
+	for (i++; i < len; i++, digits++) {
 		if (s[i] < '0' || s[i] > '9' || digits == 5)
 			return 0;
-	return digits > 0;
+		port = port * 10 + (unsigned)(s[i] - '0');
+	}
+	return digits > 0 && port <= 65535;
 }
 
 /* Does a comma-separated list of tokens hold tok (case-insensitive)? */

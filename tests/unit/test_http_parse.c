@@ -381,7 +381,8 @@ Test(http_parse, host)
 	    "[fe80::1:2:3]", "xn--bcher-kva.example", "under_score.example",
 	    "a:65535", "A.EXAMPLE" };
 	const char	*bad[] = { "", "a b", "a/b", "user@host", "user:pw@host",
-	    ":443", "host:", "host:123456", "host:12a", "[::1", "[]",
+	    ":443", "host:", "host:123456", "host:65536", "host:99999",
+	    "host:12a", "[::1", "[]",
 	    "[::g]", "[::1]x", "[::1]:", "a,b", "a%41", "host:443:1",
 	    "caf\xc3\xa9.example", "a\tb" };
 	char		 s[600];
