@@ -376,9 +376,11 @@ enum session_status {
 				   unavailable: not known either way */
 };
 enum logout_status {
-	LOGOUT_NONE = 0,	/* no session ended (none such, or the
-				   database unavailable: it then expires) */
+	LOGOUT_NONE = 0,	/* no session ended: there was none such */
 	LOGOUT_DONE,		/* the session was ended (and audited) */
+	LOGOUT_UNAVAILABLE,	/* the database was unavailable (or policyd
+				   too busy): nothing was ended, and the
+				   session may live on until its timeout */
 };
 enum reauth_status {
 	REAUTH_DENIED = 0,	/* a wrong password */

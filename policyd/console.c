@@ -190,7 +190,7 @@ logout_answered(const struct db_result *r, void *arg)
 	    PQntuples(r->res) > 1) {
 		log_warnx("console: a logout failed: %s", r->status != DB_OK ?
 		    r->error : "unexpected answer");
-		q->logout_cb(LOGOUT_NONE, q->arg);
+		q->logout_cb(LOGOUT_UNAVAILABLE, q->arg);
 	} else if (PQntuples(r->res) == 0)
 		q->logout_cb(LOGOUT_NONE, q->arg);
 	else {
@@ -209,8 +209,14 @@ console_logout(const char *session, console_logout_cb cb, void *arg)
 	const char		*v[1];
 	char			 hash[TOKEN_HASH_HEX + 1];
 
-	if (!db_up() || !token_session_valid(session)) {
+	if (!token_session_valid(session)) {
 		cb(LOGOUT_NONE, arg);
+		return;
+	}
+	/* Not "none": the session may well be alive, and whoever signs out
+	 * must not believe it ended. */
+	if (!db_up()) {
+		cb(LOGOUT_UNAVAILABLE, arg);
 		return;
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL)
@@ -403,7 +409,7 @@ webd_logout(struct imsg_reader *r, uint32_t request)
 		fatalx("malformed WEBD_LOGOUT");
 	q = req_new(request, &busy);
 	if (busy) {
-		logout_answer(LOGOUT_NONE, q);
+		logout_answer(LOGOUT_UNAVAILABLE, q);
 		return;
 	}
 	console_logout(session, logout_answer, q);

@@ -143,8 +143,17 @@ static void
 logout_answered(struct conn *c, enum logout_status st, void *arg)
 {
 	(void)arg;
-	/* LOGOUT_NONE: already ended, or the database is down and the
-	 * session expires by itself; the browser forgets it either way. */
+	/* Not ended, and perhaps alive: say so, and keep the cookie, so
+	 * that the person can try again rather than believe it over. */
+	if (st == LOGOUT_UNAVAILABLE) {
+		log_info("conn %llu (%s): a sign-out was not confirmed",
+		    (unsigned long long)c->id, c->peer);
+		response_unavailable(c, PAGE_RETRY_UNAVAILABLE, "Your "
+		    "sign-out was not confirmed: the database is unavailable. "
+		    "Try again in a moment.");
+		return;
+	}
+	/* LOGOUT_NONE: already ended; the browser forgets it. */
 	log_debug("conn %llu (%s): signed out (%s)",
 	    (unsigned long long)c->id, c->peer, st == LOGOUT_DONE ? "ended" :
 	    "nothing to end");

@@ -460,7 +460,7 @@ pc_logout(struct imsg *imsg)
 	imsg_reader_init(&r, imsg);
 	q = pc_answered(&r, IMSG_POLICYD_LOGOUT);
 	if (imsg_read_u32(&r, &st) == -1 || imsg_reader_end(&r) == -1 ||
-	    st > LOGOUT_DONE)
+	    st > LOGOUT_UNAVAILABLE)
 		fatalx("malformed POLICYD_LOGOUT");
 	p = *q;
 	pc_free(q);

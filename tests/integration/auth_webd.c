@@ -516,7 +516,7 @@ answer_logout(struct imsg *imsg)
 	imsg_reader_init(&r, imsg);
 	q = answered(&r);
 	if (imsg_read_u32(&r, &st) == -1 || imsg_reader_end(&r) == -1 ||
-	    st > LOGOUT_DONE)
+	    st > LOGOUT_UNAVAILABLE)
 		fatalx("auth_webd: malformed POLICYD_LOGOUT");
 	reply(q, "logout %u", st);
 }
