@@ -187,10 +187,11 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS)
 fuzz: $(FUZZ_BINS)
 
 # The targets are linked with all of common/, whose password hashing
-# (common/passhash.c) needs libcrypto even where nothing calls it.
+# (common/passhash.c) needs libcrypto and TLS context (common/tlsserver.c)
+# libssl even where nothing calls them.
 $(BF)/%: tests/fuzz/%.c $(IMSG_SRC) $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent libcrypto) -MMD -MP -o $@ $< $(IMSG_SRC) $(COMMON_SRC) $(call pc_libs,libevent libcrypto)
+	$(CLANG) $(FUZZ_CFLAGS) $(call pc_cflags,libevent openssl) -MMD -MP -o $@ $< $(IMSG_SRC) $(COMMON_SRC) $(call pc_libs,libevent openssl)
 
 # ---------------------------------------------------------------- targets
 # `make check` and `make run` first make sure the Debian packages are there
