@@ -70,6 +70,9 @@ struct conf_parser {
 	size_t			 errlen;
 	int			 smtp_tls_set;	/* defaults of the yes/no keys */
 	int			 relay_tls_set;
+	/* where each listener was set (0: its default), for the check
+	 * that no two of them take the same address and port */
+	unsigned		 smtp_line, web_line, web_redirect_line;
 };
 
 /* A key's parse function gets the words after the keyword(s). */
@@ -287,6 +290,7 @@ conf_parse_smtp(struct conf_parser *p, const char *key, char **args,
 		}
 		p->conf->smtp_lmtp = 1;
 	}
+	p->smtp_line = p->line;
 	return conf_parse_hostport(p, key, args[0], &p->conf->smtp_listen);
 }
 
@@ -295,7 +299,18 @@ conf_parse_web(struct conf_parser *p, const char *key, char **args,
     size_t nargs)
 {
 	(void)nargs;
+	p->web_line = p->line;
 	return conf_parse_hostport(p, key, args[0], &p->conf->web_listen);
+}
+
+static int
+conf_parse_web_redirect(struct conf_parser *p, const char *key, char **args,
+    size_t nargs)
+{
+	(void)nargs;
+	p->web_redirect_line = p->line;
+	return conf_parse_hostport(p, key, args[0],
+	    &p->conf->web_redirect_listen);
 }
 
 static int
@@ -722,6 +737,8 @@ conf_split(struct conf_parser *p, const char *line, size_t len, char *buf,
 static const struct conf_key conf_keys[] = {
 	{ "listen", "smtp",	1, 2, conf_parse_smtp,	"HOST:PORT [lmtp]", 0 },
 	{ "listen", "web",	1, 1, conf_parse_web,	"HOST:PORT", 0 },
+	{ "listen", "web-redirect", 1, 1, conf_parse_web_redirect,
+	    "HOST:PORT", 0 },
 	{ "relay", NULL,	1, 1, conf_parse_relay,	"HOST:PORT", 0 },
 	{ "internal-domain", NULL, 1, 1, conf_parse_domain, "DOMAIN", 1 },
 	{ "control-socket", NULL, 1, 1, conf_parse_pathkey, "PATH", 0 },
@@ -916,6 +933,83 @@ conf_defaults(struct conf_parser *p)
 	return 0;
 }
 
+/*
+ * Could two listeners' addresses be one socket address?  The same text,
+ * the same address, or a wildcard that takes the other in: 0.0.0.0 every
+ * IPv4 address, [::] every address of either family (Linux binds [::]
+ * dual-stack unless told otherwise).  A name is compared as text only:
+ * what it resolves to is the parent's bind() to find out, which then
+ * fails with its own message.
+ */
+static int
+conf_same_address(const char *a, const char *b)
+{
+	static const unsigned char	 any[sizeof(struct in6_addr)];
+	unsigned char			 ab[sizeof(struct in6_addr)];
+	unsigned char			 bb[sizeof(struct in6_addr)];
+	int				 af, bf;
+
+	if (strcasecmp(a, b) == 0)
+		return 1;
+	af = inet_pton(AF_INET, a, ab) == 1 ? AF_INET :
+	    inet_pton(AF_INET6, a, ab) == 1 ? AF_INET6 : 0;
+	bf = inet_pton(AF_INET, b, bb) == 1 ? AF_INET :
+	    inet_pton(AF_INET6, b, bb) == 1 ? AF_INET6 : 0;
+	if (af == 0 || bf == 0)
+		return 0;
+	if ((af == AF_INET6 && memcmp(ab, any, sizeof(struct in6_addr)) == 0) ||
+	    (bf == AF_INET6 && memcmp(bb, any, sizeof(struct in6_addr)) == 0))
+		return 1;
+	if (af != bf)
+		return 0;
+	if (af == AF_INET)
+		return memcmp(ab, bb, sizeof(struct in_addr)) == 0 ||
+		    memcmp(ab, any, sizeof(struct in_addr)) == 0 ||
+		    memcmp(bb, any, sizeof(struct in_addr)) == 0;
+	return memcmp(ab, bb, sizeof(struct in6_addr)) == 0;
+}
+
+/*
+ * No two listeners on one address and port: the second bind() would fail
+ * at start, or worse, with SO_REUSEADDR on some systems, the connections
+ * be shared out between two daemons.  Said on the line of the later of
+ * the two statements (a listener left at its default has none).
+ */
+static int
+conf_check_listeners(struct conf_parser *p)
+{
+	struct pgpmg_conf	*c = p->conf;
+	const struct {
+		const char			*key;
+		const struct conf_hostport	*hp;
+		unsigned			 line;
+	} l[] = {
+		{ "listen smtp", &c->smtp_listen, p->smtp_line },
+		{ "listen web", &c->web_listen, p->web_line },
+		{ "listen web-redirect", &c->web_redirect_listen,
+		    p->web_redirect_line },
+	};
+	const size_t	 n = sizeof(l) / sizeof(l[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			size_t	 later = l[j].line >= l[i].line ? j : i;
+			size_t	 other = later == j ? i : j;
+
+			/* port 0: not configured (web-redirect only) */
+			if (l[i].hp->port == 0 || l[j].hp->port == 0 ||
+			    l[i].hp->port != l[j].hp->port ||
+			    !conf_same_address(l[i].hp->host, l[j].hp->host))
+				continue;
+			p->line = l[later].line;
+			conf_err(p, "%s: the same address and port as %s",
+			    l[later].key, l[other].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 conf_parse_text(const char *name, const char *text, size_t len,
     struct pgpmg_conf *conf, char *err, size_t errlen)
@@ -988,7 +1082,7 @@ conf_parse_text(const char *name, const char *text, size_t len,
 		cur = nl < end ? nl + 1 : end;
 	}
 	p.line = 0;
-	if (conf_defaults(&p) == -1)
+	if (conf_defaults(&p) == -1 || conf_check_listeners(&p) == -1)
 		goto fail;
 	return 0;
 

@@ -27,6 +27,9 @@ struct pgpmg_conf {
 	struct conf_hostport	 smtp_listen;	/* listen smtp HOST:PORT */
 	int			 smtp_lmtp;	/* ... lmtp: speak LMTP */
 	struct conf_hostport	 web_listen;	/* listen web HOST:PORT */
+	/* listen web-redirect HOST:PORT: plain HTTP that only redirects to
+	 * the console; port 0 when not configured (the default) */
+	struct conf_hostport	 web_redirect_listen;
 	struct conf_hostport	 relay;		/* relay HOST:PORT */
 
 	char			*internal_domains[CONF_MAX_DOMAINS];

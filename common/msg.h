@@ -519,6 +519,9 @@ enum dbstat_check {
 enum listener_kind {
 	LISTENER_SMTP = 1,
 	LISTENER_WEB = 2,
+	/* listen web-redirect: plain HTTP, answered only with a redirect to
+	 * the console; sent to webd after LISTENER_WEB, when configured */
+	LISTENER_WEB_REDIRECT = 3,
 };
 
 const char *imsg_type_name(uint32_t);

@@ -299,8 +299,14 @@ child_msg(struct imsgev *iev, struct imsg *imsg)
 		s->sandbox.netns = (int)v[2];
 		if (s->proc == PROC_SMTPD)
 			send_listener(s, LISTENER_SMTP, pgpmgd->listen_smtp);
-		if (s->proc == PROC_WEBD)
+		/* The console's listener first: webd takes the redirect
+		 * only once it has the console to redirect to. */
+		if (s->proc == PROC_WEBD) {
 			send_listener(s, LISTENER_WEB, pgpmgd->listen_web);
+			if (pgpmgd->listen_web_redirect != -1)
+				send_listener(s, LISTENER_WEB_REDIRECT,
+				    pgpmgd->listen_web_redirect);
+		}
 		channels_child_ready(s);
 		if (s->proc == PROC_CRYPTOD)
 			keyfwd_worker_ready(s);

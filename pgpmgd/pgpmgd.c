@@ -75,7 +75,7 @@ main(int argc, char *argv[])
 
 	pgpmgd = &d;
 	d.conf_path = CONF_DEFAULT_PATH;
-	d.listen_smtp = d.listen_web = -1;
+	d.listen_smtp = d.listen_web = d.listen_web_redirect = -1;
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -126,7 +126,10 @@ main(int argc, char *argv[])
 	if ((d.listen_smtp = listen_open(&d.conf.smtp_listen, err,
 	    sizeof(err))) == -1 ||
 	    (d.listen_web = listen_open(&d.conf.web_listen, err,
-	    sizeof(err))) == -1)
+	    sizeof(err))) == -1 ||
+	    (d.conf.web_redirect_listen.port != 0 &&
+	    (d.listen_web_redirect = listen_open(&d.conf.web_redirect_listen,
+	    err, sizeof(err))) == -1))
 		fatalx("%s", err);
 	/* Without -d, detach now: set-up errors so far reached stderr. */
 	if (!d.foreground) {

@@ -55,6 +55,7 @@ struct pgpmgd {
 	size_t			 nslots;
 	int			 listen_smtp;
 	int			 listen_web;
+	int			 listen_web_redirect;	/* -1: not configured */
 	int			 stopping;
 	int			 exit_code;
 	struct event		*stop_timer;

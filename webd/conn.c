@@ -21,6 +21,13 @@
  * deadline passes first, the request at policyd is cancelled: its answer
  * will find no connection and be dropped.  Whichever way, every request
  * gets exactly one response, or the connection is gone.
+ *
+ * A connection from the plain-HTTP listener (listen web-redirect) is one
+ * of these with c->plain set and no TLS: the same cap, deadlines and
+ * parser, but its one head, once whole, is answered with a redirect to
+ * the console (redirect.c) or a 400, its body never read, and the
+ * connection closed.  No route, no static file, no cookie is ever looked
+ * at for it.
  */
 #include <sys/socket.h>
 
@@ -42,6 +49,7 @@
 #include "common/log.h"
 #include "webd/form.h"
 #include "webd/policyd_client.h"
+#include "webd/redirect.h"
 #include "webd/webd.h"
 
 /* Connections taken per listener wake-up, so that a flood of them cannot
@@ -149,16 +157,53 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-void
-conn_accept(int lfd, short ev, void *arg)
+/* A TLS bufferevent for the console, or a plain one for the redirect;
+ * NULL when out of memory (the fd is then closed). */
+static struct bufferevent *
+conn_bufferevent(struct conn *c)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if (c->plain) {
+		if ((bev = bufferevent_socket_new(webd->child->base, c->fd,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+			log_warnx("connection: out of memory");
+			close(c->fd);
+		}
+		return bev;
+	}
+	if ((ssl = SSL_new(webd->tls)) == NULL) {
+		log_warnx("connection: SSL_new failed");
+		ERR_clear_error();
+		close(c->fd);
+		return NULL;
+	}
+	if ((bev = bufferevent_openssl_socket_new(webd->child->base, c->fd,
+	    ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		/* libevent 2.1 frees the SSL and closes the fd itself when it
+		 * fails after taking them, and not before: freeing them again
+		 * could close another connection's descriptor, so on this
+		 * out-of-memory path they are left rather than risked. */
+		log_warnx("connection: out of memory");
+		return NULL;
+	}
+	/* A client that closes without close_notify has only closed; it
+	 * is no TLS error worth a word. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* Take the connections waiting on a listener: the console's (TLS), or
+ * with plain set the redirect's. */
+static void
+conn_accept_burst(int lfd, int plain)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct conn		*c;
-	SSL			*ssl;
 	int			 fd, one = 1;
 
-	(void)ev; (void)arg;
 	for (int i = 0; i < CONN_ACCEPT_BURST; i++) {
 		sslen = sizeof(ss);
 		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
@@ -169,7 +214,9 @@ conn_accept(int lfd, short ev, void *arg)
 			return;
 		}
 		/* Over the cap there is nothing to say in TLS yet, and a
-		 * handshake is what the cap is there to save. */
+		 * handshake is what the cap is there to save.  The redirect's
+		 * connections count against the same cap: they are the same
+		 * memory, and the same slots a flood would take. */
 		if (webd->nconns >= webd->conf->web_max_connections) {
 			log_debug("connection refused: %llu open",
 			    (unsigned long long)webd->nconns);
@@ -183,6 +230,7 @@ conn_accept(int lfd, short ev, void *arg)
 		}
 		c->id = ++webd->next_id;
 		c->fd = fd;
+		c->plain = plain;
 		/* A response is written as it is ready, often in two TLS
 		 * records (the head, then a page that waited for policyd);
 		 * with Nagle the second waits for the client's delayed ACK of
@@ -198,22 +246,7 @@ conn_accept(int lfd, short ev, void *arg)
 			    sizeof(c->peer));
 		else
 			snprintf(c->peer, sizeof(c->peer), "local");
-		if ((ssl = SSL_new(webd->tls)) == NULL) {
-			log_warnx("connection: SSL_new failed");
-			ERR_clear_error();
-			close(fd);
-			free(c);
-			continue;
-		}
-		if ((c->bev = bufferevent_openssl_socket_new(webd->child->base,
-		    fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-			/* libevent 2.1 frees the SSL and closes the fd itself
-			 * when it fails after taking them, and not before:
-			 * freeing them again could close another connection's
-			 * descriptor, so on this out-of-memory path they are
-			 * left rather than risked. */
-			log_warnx("connection: out of memory");
+		if ((c->bev = conn_bufferevent(c)) == NULL) {
 			free(c);
 			continue;
 		}
@@ -224,9 +257,6 @@ conn_accept(int lfd, short ev, void *arg)
 			free(c);
 			continue;
 		}
-		/* A client that closes without close_notify has only
-		 * closed; it is no TLS error worth a word. */
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 		bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb,
 		    conn_event_cb, c);
 		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
@@ -239,6 +269,20 @@ conn_accept(int lfd, short ev, void *arg)
 	}
 }
 
+void
+conn_accept(int lfd, short ev, void *arg)
+{
+	(void)ev; (void)arg;
+	conn_accept_burst(lfd, 0);
+}
+
+void
+conn_accept_redirect(int lfd, short ev, void *arg)
+{
+	(void)ev; (void)arg;
+	conn_accept_burst(lfd, 1);
+}
+
 /* The last response is out: say so in TLS and TCP, then linger. */
 static void
 conn_finish(struct conn *c)
@@ -246,6 +290,12 @@ conn_finish(struct conn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
 
+	/* The client has shut its side: all it sent is read, and there
+	 * is nothing to linger for. */
+	if (c->peer_done) {
+		conn_free(c);
+		return;
+	}
 	if (ssl != NULL && SSL_is_init_finished(ssl))
 		(void)SSL_shutdown(ssl);
 	ERR_clear_error();
@@ -351,6 +401,32 @@ conn_body(struct conn *c)
 		conn_dispatch(c);
 }
 
+/*
+ * The plain listener's answer to a whole head, whatever its method and
+ * target: 301 to the same host, path and query at the console.  301
+ * rather than 308 for a POST too (RFC 9110 15.4.2 lets the browser turn
+ * it into a GET, and browsers do; 15.4.9's 308 would have them send the
+ * body again): a form posted in clear is not one the console should
+ * act on, and its CSRF gate would refuse it anyway (its Origin is
+ * http://); the person is better served by the page than by a 403.  The
+ * body is never read.
+ */
+static void
+conn_redirect(struct conn *c)
+{
+	char		 location[REDIRECT_LOCATION_MAX];
+	const char	*why;
+
+	if (redirect_location(&c->req, webd->conf->web_listen.port, location,
+	    sizeof(location), &why) == -1) {
+		log_debug("conn %llu (%s): 400: %s", (unsigned long long)c->id,
+		    c->peer, why);
+		response_error(c, 400, why);
+		return;
+	}
+	response_moved(c, location);
+}
+
 /* The head is whole and accepted: the target, then the body if any. */
 static void
 conn_head_done(struct conn *c)
@@ -364,6 +440,10 @@ conn_head_done(struct conn *c)
 	    c->peer, c->req.method == HTTP_METHOD_GET ? "GET" :
 	    c->req.method == HTTP_METHOD_HEAD ? "HEAD" : "POST",
 	    (int)c->req.targetlen, c->req.target);
+	if (c->plain) {
+		conn_redirect(c);
+		return;
+	}
 	if (http_path_decode(c->req.target, c->req.targetlen, &c->target,
 	    &why) == -1) {
 		response_error(c, 400, why);
@@ -530,6 +610,14 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	unsigned long	 e;
 	char		 err[256];
 
+	/* Plain HTTP has half-closes: a client may shut its side once its
+	 * request is sent and still wait for the answer, which goes out
+	 * (reading stopped with the end of the input). */
+	if (c->plain && what == (BEV_EVENT_READING | BEV_EVENT_EOF) &&
+	    c->state == C_WRITING) {
+		c->peer_done = 1;
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		ssl = bufferevent_openssl_get_ssl(bev);
 		log_debug("conn %llu (%s): %s %s", (unsigned long long)c->id,

@@ -402,6 +402,7 @@ http_reason(int status)
 		{ 100, "Continue" },
 		{ 200, "OK" },
 		{ 204, "No Content" },
+		{ 301, "Moved Permanently" },
 		{ 303, "See Other" },
 		{ 400, "Bad Request" },
 		{ 401, "Unauthorized" },

@@ -23,8 +23,15 @@
 #define RESPONSE_STATIC_CACHE	"max-age=3600"
 
 /*
- * On every response.  HSTS: the console is HTTPS only, for a year, and
- * for its subdomains.  CSP: our own scripts, styles and images, no
+ * On every response over TLS.  HSTS: the console is HTTPS only, for a
+ * year, and for its subdomains.  Never over plain HTTP (the redirect
+ * listener's): RFC 6797 7.2 forbids it there, as a man in the middle
+ * could set or clear it.
+ */
+static const char response_hsts[] =
+    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n";
+/*
+ * On every response.  CSP: our own scripts, styles and images, no
  * plugins, no <base>, forms to ourselves, never framed.  nosniff: the
  * Content-Type is the type.  Referrer-Policy same-origin, not
  * no-referrer: with no-referrer a browser sends "Origin: null" on POST,
@@ -32,7 +39,6 @@
  * for browsers older than frame-ancestors.
  */
 static const char response_security[] =
-    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
     "Content-Security-Policy: default-src 'self'; script-src 'self'; "
     "style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
@@ -88,7 +94,8 @@ response_send(struct conn *c, const struct response *r)
 		fatalx("response: a body without a Content-Type");
 	if (r->status == 204 && r->bodylen > 0)
 		fatalx("response: a 204 with a body");
-	if (!response_keeps_connection(r))
+	/* The plain listener answers one request, whatever it was. */
+	if (c->plain || !response_keeps_connection(r))
 		c->close = 1;
 	response_date(date, sizeof(date));
 	rc |= evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n",
@@ -124,6 +131,9 @@ response_send(struct conn *c, const struct response *r)
 		    r->retry_after);
 	rc |= evbuffer_add_printf(out, "Cache-Control: %s\r\n",
 	    r->cacheable ? RESPONSE_STATIC_CACHE : "no-store");
+	if (!c->plain)
+		rc |= evbuffer_add(out, response_hsts,
+		    sizeof(response_hsts) - 1);
 	rc |= evbuffer_add(out, response_security,
 	    sizeof(response_security) - 1);
 	if (c->close)
@@ -245,4 +255,21 @@ response_redirect_cookie(struct conn *c, const char *location,
 		fatalx("response: out of memory");
 	response_page(c, &r, b);
 	evbuffer_free(b);
+}
+
+/*
+ * The plain-HTTP listener's answer (conn.c): 301 to the console, with no
+ * body, so that nothing of the request but the Location goes back, and
+ * no-store like every dynamic answer, so that a browser asks again (and
+ * is sent to the right port) should the console move.
+ */
+void
+response_moved(struct conn *c, const char *location)
+{
+	struct response	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 301;
+	r.location = location;
+	response_send(c, &r);
 }

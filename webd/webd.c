@@ -1,7 +1,9 @@
 /*
  * webd: the HTTPS console and user portal.  It runs as _pgpmg_webd with a
  * read-only view of its web root and no network of its own: the parent
- * hands it the listening socket, and it never calls socket().
+ * hands it the listening socket (and, with listen web-redirect, a second
+ * one for plain HTTP that is only ever redirected to the first), and it
+ * never calls socket().
  *
  * Everything that needs root or paths happens before the sandbox: the
  * TLS certificate and key are loaded, the web root is opened (static
@@ -17,7 +19,7 @@
 #include "webd/webd.h"
 
 /* Descriptors besides the connections: the parent channel, the peers,
- * the listener, the web root, the event loop's own. */
+ * the listeners, the web root, the event loop's own. */
 #define WEBD_FDS_SPARE	64
 
 struct webd	*webd;
@@ -33,14 +35,32 @@ webd_parent_msg(struct child *c, struct imsg *imsg)
 		fatalx("unexpected %s from parent", imsg_type_name(imsg->hdr.type));
 	imsg_reader_init(&r, imsg);
 	if (imsg_read_u32(&r, &kind) == -1 || imsg_reader_end(&r) == -1 ||
-	    kind != LISTENER_WEB || (fd = imsg_get_fd(imsg)) == -1)
+	    (kind != LISTENER_WEB && kind != LISTENER_WEB_REDIRECT) ||
+	    (fd = imsg_get_fd(imsg)) == -1)
 		fatalx("malformed PARENT_LISTENER_FD");
-	if (webd->listen_ev != NULL)
-		fatalx("listener already set");
-	if ((webd->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
-	    conn_accept, NULL)) == NULL || event_add(webd->listen_ev, NULL) == -1)
-		fatalx("listener event");
-	log_debug("listening");
+	if (kind == LISTENER_WEB) {
+		if (webd->listen_ev != NULL)
+			fatalx("listener already set");
+		if ((webd->listen_ev = event_new(c->base, fd,
+		    EV_READ | EV_PERSIST, conn_accept, NULL)) == NULL ||
+		    event_add(webd->listen_ev, NULL) == -1)
+			fatalx("listener event");
+		log_debug("listening");
+		return;
+	}
+	/* The redirect only where it was asked for, once, and only with
+	 * the console it redirects to: the parent sends that one first. */
+	if (webd->conf->web_redirect_listen.port == 0)
+		fatalx("a redirect listener without listen web-redirect");
+	if (webd->listen_ev == NULL)
+		fatalx("a redirect listener before the console's");
+	if (webd->redirect_ev != NULL)
+		fatalx("redirect listener already set");
+	if ((webd->redirect_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
+	    conn_accept_redirect, NULL)) == NULL ||
+	    event_add(webd->redirect_ev, NULL) == -1)
+		fatalx("redirect listener event");
+	log_debug("listening for plain HTTP to redirect");
 }
 
 static const struct child_ops webd_ops = {

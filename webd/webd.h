@@ -27,6 +27,8 @@ struct webd {
 	SSL_CTX			*tls;
 	int			 root_fd;	/* web-root, O_PATH */
 	struct event		*listen_ev;
+	struct event		*redirect_ev;	/* listen web-redirect; NULL:
+						 * not configured */
 	uint64_t		 nconns;
 	uint64_t		 next_id;
 	unsigned		 nlarge;	/* bodies held above FORM_BODY_MAX */
@@ -90,6 +92,10 @@ struct conn {
 	uint64_t		 nrequests;
 	int			 fresh;		/* no request yet: the deadline
 						 * runs from the accept */
+	int			 plain;		/* from listen web-redirect: no
+						 * TLS, one head, a redirect */
+	int			 peer_done;	/* plain: the client shut down
+						 * its side after its request */
 	int			 close;		/* close after this response */
 	int			 responded;	/* the request has its response */
 	size_t			 scanned;	/* head bytes seen by the last
@@ -137,6 +143,9 @@ SSL_CTX	*webd_tls_context(const struct pgpmg_conf *);
 
 /* conn.c */
 void	 conn_accept(int fd, short ev, void *arg);
+/* The same for listen web-redirect: plain HTTP, answered only with a
+ * redirect to the console (redirect.c). */
+void	 conn_accept_redirect(int fd, short ev, void *arg);
 void	 conn_responded(struct conn *);
 int	 conn_head_only(const struct conn *);
 /* The response waits for policyd's answer to request, at most seconds;
@@ -160,6 +169,8 @@ void	 response_not_allowed(struct conn *, const char *allow);
 void	 response_redirect(struct conn *, const char *location);
 void	 response_redirect_cookie(struct conn *, const char *location,
 	    const char *cookie);
+/* 301 to an absolute URL: the plain-HTTP listener's only answer. */
+void	 response_moved(struct conn *, const char *location);
 /* Send the page built in b (emptied); r gives the rest. */
 void	 response_page(struct conn *, struct response *r, struct evbuffer *b);
 

@@ -20,7 +20,11 @@
  * - on an accepted head the gates (webd/gate.c) answer without reading
  *   past it: a session id they find is 64 lower-case hex digits, and an
  *   Origin they take is "https://" and the Host, or a Sec-Fetch-Site of
- *   same-origin stood in for it.
+ *   same-origin stood in for it;
+ * - the plain listener's redirect (webd/redirect.c), for an accepted head,
+ *   is "https://", a host of RFC 3986's characters with no '@', the port
+ *   unless 443, and the target as sent, all of it within its bound and
+ *   of the characters RFC 3986 allows; or a refusal with a reason.
  *
  * The parsers are not in any library the Makefile links, so their
  * sources are compiled in here.
@@ -30,6 +34,7 @@
 #include "webd/form.c"
 #include "webd/html.c"
 #include "webd/gate.c"
+#include "webd/redirect.c"
 
 #include <stdlib.h>
 
@@ -190,6 +195,40 @@ fuzz_gate(const struct http_request *r)
 }
 
 static void
+fuzz_redirect(const struct http_request *r, uint16_t port)
+{
+	char		 loc[REDIRECT_LOCATION_MAX], want[8];
+	const char	*why = NULL, *host, *slash;
+	size_t		 len;
+
+	if (redirect_location(r, port, loc, sizeof(loc), &why) == -1) {
+		if (why == NULL)
+			abort();
+		return;
+	}
+	len = strlen(loc);
+	if (len >= sizeof(loc) || strncmp(loc, "https://", 8) != 0 ||
+	    len < 8 + r->targetlen ||
+	    memcmp(loc + len - r->targetlen, r->target, r->targetlen) != 0)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		if (!redirect_alnum(loc[i]) && (loc[i] == '\0' ||
+		    strchr("-._~!$&'()*+,;=:@/?%[]", loc[i]) == NULL))
+			abort();
+	/* the authority: a host without userinfo, then our port */
+	host = loc + 8;
+	slash = loc + len - r->targetlen;
+	if (slash <= host || memchr(host, '@', (size_t)(slash - host)) != NULL)
+		abort();
+	snprintf(want, sizeof(want), ":%u", (unsigned)port);
+	if (port == 443 ? (slash - host > 0 && slash[-1] == ']' ? 0 :
+	    memchr(host, ':', (size_t)(slash - host)) != NULL) :
+	    (size_t)(slash - host) <= strlen(want) ||
+	    memcmp(slash - strlen(want), want, strlen(want)) != 0)
+		abort();
+}
+
+static void
 fuzz_html(const char *in, size_t len, size_t cut)
 {
 	char	*out, *small;
@@ -248,6 +287,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_head(buf, size, whole);
 		fuzz_path(whole->target, whole->targetlen);
 		fuzz_gate(whole);
+		fuzz_redirect(whole, size % 2 ? 443 : (uint16_t)(1 + size));
 		break;
 	}
 

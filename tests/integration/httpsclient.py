@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""A raw HTTPS client for test_webd_http.sh: it sends exactly the bytes it
-is given (no HTTP library would send a bare LF or a folded line), then
+"""A raw HTTPS client for test_webd_http.sh (and, with -p, a plain one for
+test_webd_redirect.sh): it sends exactly the bytes it is given (no HTTP
+library would send a bare LF or a folded line), then
 prints whatever comes back, as Latin-1, until the server closes or a
 timeout.  The last line says how it ended:
 
@@ -17,8 +18,11 @@ usage: httpsclient.py PORT [options] DATA|-
   -v 1.2|1.3   the only TLS version to offer
   -p           plain TCP, no TLS
   -s SECONDS   send one byte at a time, this far apart
-  -H N         first open N more TLS connections and hold them while the
-               request is made (for the connection cap)
+  -S           plain TCP only: shut down the sending side once the data
+               is sent (a half-close), then read as usual
+  -H N         first open N more connections (TLS, or plain TCP with -p)
+               and hold them while the request is made (for the
+               connection cap)
 """
 import getopt
 import select
@@ -71,8 +75,9 @@ def connect(port, plain, version, timeout):
 
 
 def main():
-    opts, args = getopt.gnu_getopt(sys.argv[1:], "t:v:ps:H:")
+    opts, args = getopt.gnu_getopt(sys.argv[1:], "t:v:ps:SH:")
     timeout, version, plain, slow, hold = 5.0, None, False, None, 0
+    halfclose = False
     for o, a in opts:
         if o == "-t":
             timeout = float(a)
@@ -82,12 +87,14 @@ def main():
             plain = True
         elif o == "-s":
             slow = float(a)
+        elif o == "-S":
+            halfclose = True
         elif o == "-H":
             hold = int(a)
     port = int(args[0])
     data = sys.stdin.buffer.read() if args[1] == "-" else unescape(args[1])
     out = sys.stdout
-    held = [connect(port, False, None, timeout) for _ in range(hold)]
+    held = [connect(port, plain, None, timeout) for _ in range(hold)]
     start = time.monotonic()
     try:
         s = connect(port, plain, version, timeout)
@@ -102,6 +109,8 @@ def main():
                 r, _, _ = select.select([s], [], [], slow)
                 if r:
                     break
+        if halfclose and plain:
+            s.shutdown(socket.SHUT_WR)
         s.settimeout(timeout)
         while True:
             b = s.recv(65536)

@@ -288,6 +288,107 @@ Test(config, listen_smtp_and_web_are_different_keys)
 	conf_free(&conf);
 }
 
+/* listen web-redirect: off unless given, a HOST:PORT like listen web. */
+Test(config, listen_web_redirect)
+{
+	struct pgpmg_conf	conf;
+
+	cr_assert_eq(parse("", &conf), 0, "%s", errbuf);
+	cr_expect_eq(conf.web_redirect_listen.port, 0);
+	cr_expect_str_eq(conf.web_redirect_listen.host, "");
+	conf_free(&conf);
+
+	cr_assert_eq(parse("listen web 0.0.0.0:443\n"
+	    "listen web-redirect 0.0.0.0:80\n", &conf), 0, "%s", errbuf);
+	cr_expect_str_eq(conf.web_redirect_listen.host, "0.0.0.0");
+	cr_expect_eq(conf.web_redirect_listen.port, 80);
+	cr_expect_eq(conf.web_listen.port, 443);
+	conf_free(&conf);
+
+	/* beside the console's default address */
+	cr_assert_eq(parse("listen web-redirect [::1]:8080\n", &conf), 0,
+	    "%s", errbuf);
+	cr_expect_str_eq(conf.web_redirect_listen.host, "::1");
+	cr_expect_eq(conf.web_redirect_listen.port, 8080);
+	conf_free(&conf);
+	cr_assert_eq(parse("listen web-redirect console.example.com:80\n",
+	    &conf), 0, "%s", errbuf);
+	cr_expect_str_eq(conf.web_redirect_listen.host, "console.example.com");
+	conf_free(&conf);
+	/* the same port on another address is another socket */
+	cr_assert_eq(parse("listen web 127.0.0.1:8443\n"
+	    "listen web-redirect 127.0.0.2:8443\n", &conf), 0, "%s", errbuf);
+	conf_free(&conf);
+	cr_assert_eq(parse("listen web [::1]:8443\n"
+	    "listen web-redirect 0.0.0.0:8443\n", &conf), 0, "%s", errbuf);
+	conf_free(&conf);
+
+	expect_error("listen web-redirect 127.0.0.1:80\n"
+	    "listen web-redirect 127.0.0.1:81\n",
+	    "pgpmg.conf:2: listen web-redirect: already set on line 1");
+	expect_error("listen web-redirect\n",
+	    "pgpmg.conf:1: listen web-redirect: missing arguments, expected: "
+	    "listen web-redirect HOST:PORT");
+	expect_error("listen web-redirect 127.0.0.1:80 lmtp\n",
+	    "pgpmg.conf:1: listen web-redirect: too many arguments, expected: "
+	    "listen web-redirect HOST:PORT");
+	expect_error("listen web-redirect 127.0.0.1\n",
+	    "pgpmg.conf:1: listen web-redirect: \"127.0.0.1\": expected "
+	    "HOST:PORT");
+	expect_error("listen web-redirect 127.0.0.1:0\n",
+	    "pgpmg.conf:1: listen web-redirect: port 0 out of range");
+	expect_error("listen web-redirect ::1:80\n",
+	    "pgpmg.conf:1: listen web-redirect: \"::1:80\": an IPv6 address "
+	    "needs brackets, as in [::1]:25");
+	expect_error("listen web-redirect bad_host:80\n",
+	    "pgpmg.conf:1: listen web-redirect: \"bad_host\" is not a valid "
+	    "host name");
+	expect_error("listen webredirect 127.0.0.1:80\n",
+	    "pgpmg.conf:1: listen: unknown kind \"webredirect\"");
+}
+
+/* No two listeners on one address and port, said on the later line. */
+Test(config, listeners_on_one_address)
+{
+	/* the same as listen web, given before or after it, or defaulted */
+	expect_error("listen web 127.0.0.1:8443\n"
+	    "listen web-redirect 127.0.0.1:8443\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen web");
+	expect_error("listen web-redirect 127.0.0.1:8443\n"
+	    "log-level info\n"
+	    "listen web 127.0.0.1:8443\n",
+	    "pgpmg.conf:3: listen web: the same address and port as "
+	    "listen web-redirect");
+	expect_error("listen web-redirect 127.0.0.1:8443\n",
+	    "pgpmg.conf:1: listen web-redirect: the same address and port as "
+	    "listen web");
+	/* the same address written otherwise, or a wildcard taking it in */
+	expect_error("listen web [::1]:443\nlisten web-redirect [0::1]:443\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen web");
+	expect_error("listen web 0.0.0.0:443\n"
+	    "listen web-redirect 192.0.2.1:443\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen web");
+	expect_error("listen web 192.0.2.1:443\n"
+	    "listen web-redirect [::]:443\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen web");
+	expect_error("listen web Console.Example.com:443\n"
+	    "listen web-redirect console.example.COM:443\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen web");
+	/* and smtpd's */
+	expect_error("listen smtp 127.0.0.1:2525\n"
+	    "listen web-redirect 127.0.0.1:2525\n",
+	    "pgpmg.conf:2: listen web-redirect: the same address and port as "
+	    "listen smtp");
+	expect_error("listen web 127.0.0.1:2525\n",
+	    "pgpmg.conf:1: listen web: the same address and port as "
+	    "listen smtp");
+}
+
 Test(config, ports)
 {
 	struct pgpmg_conf	conf;
