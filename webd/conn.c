@@ -562,13 +562,26 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	case C_BODY:
 		conn_body(c);
 		break;
-	case C_RUN:
 	case C_WAIT:
+		/*
+		 * The next request waits for this response: reading goes on
+		 * so that a client's close is seen (and what it waited for
+		 * cancelled).  At the read watermark libevent would stop
+		 * reading, and a close would then go unseen for as long as
+		 * the deadline: a client that pipelines that much while it
+		 * waits is cut off instead (no browser does).
+		 */
+		if (evbuffer_get_length(in) >= CONN_INPUT_MAX) {
+			log_debug("conn %llu (%s): %zu bytes sent while "
+			    "waiting: closed", (unsigned long long)c->id,
+			    c->peer, evbuffer_get_length(in));
+			conn_free(c);
+		}
+		break;
+	case C_RUN:
 	case C_WRITING:
-		/* The next request waits for this response: the read
-		 * watermark bounds what is held meanwhile, and reading
-		 * goes on so that a client's close is seen (and what it
-		 * waited for cancelled). */
+		/* The next request waits for this response, bounded by the
+		 * read watermark; the write's deadline bounds the wait. */
 		break;
 	case C_LINGER:
 		c->lingered += evbuffer_get_length(in);
