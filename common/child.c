@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -405,4 +408,45 @@ child_peer_done(struct imsgev *iev, int error)
 	if (c->ops->peer_down != NULL)
 		c->ops->peer_down(c, p);
 	child_peer_close(p);
+}
+
+int
+child_listener(struct imsg *imsg, uint32_t *kind)
+{
+	struct imsg_reader	 r;
+	int			 fd;
+
+	if (imsg->hdr.type != IMSG_PARENT_LISTENER_FD)
+		fatalx("unexpected %s from parent",
+		    imsg_type_name(imsg->hdr.type));
+	imsg_reader_init(&r, imsg);
+	if (imsg_read_u32(&r, kind) == -1 || imsg_reader_end(&r) == -1 ||
+	    (fd = imsg_get_fd(imsg)) == -1)
+		fatalx("malformed PARENT_LISTENER_FD");
+	return fd;
+}
+
+struct event *
+child_listen(struct child *c, int fd, void (*cb)(int, short, void *),
+    void *arg)
+{
+	struct event	*ev;
+
+	if ((ev = event_new(c->base, fd, EV_READ | EV_PERSIST, cb, arg)) ==
+	    NULL || event_add(ev, NULL) == -1)
+		fatalx("listener event");
+	return ev;
+}
+
+void
+child_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void	*a = NULL;
+
+	if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (a == NULL || inet_ntop(ss->ss_family, a, buf, len) == NULL)
+		snprintf(buf, len, "local");
 }

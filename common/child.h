@@ -18,6 +18,8 @@
 #include "imsg/imsg_event.h"
 
 struct child;
+struct event;
+struct sockaddr_storage;
 
 struct child_peer {
 	struct child	*child;
@@ -63,6 +65,18 @@ void	child_boot(struct child *, enum proc_id, int argc, char *argv[]);
 void	child_raise_fd_limit(uint64_t want);
 void	child_run(struct child *, const struct child_ops *);
 struct child_peer *child_peer_find(struct child *, enum proc_id, int instance);
+/*
+ * IMSG_PARENT_LISTENER_FD (fatal when it is another message, or
+ * malformed): the listening socket, and its kind in *kind.
+ */
+int	child_listener(struct imsg *, uint32_t *kind);
+/* An event that calls cb with arg on every connection to the listening
+ * socket fd; fatal when it cannot be made. */
+struct event *child_listen(struct child *, int fd,
+	    void (*cb)(int, short, void *), void *arg);
+/* The address of an accepted connection's peer as text: IPv4 or IPv6
+ * without a port, "local" for anything else. */
+void	child_peer_text(const struct sockaddr_storage *, char *, size_t);
 int	child_peer_compose(struct child_peer *, uint32_t type, int fd,
 	    const void *, size_t);
 

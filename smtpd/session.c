@@ -85,15 +85,7 @@ session_accept(int lfd, short ev, void *arg)
 		s->fd = fd;
 		s->lmtp = conf->smtp_lmtp;
 		s->spool.fd = -1;
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-			    s->peer, sizeof(s->peer));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((struct sockaddr_in6 *)&ss)->sin6_addr, s->peer,
-			    sizeof(s->peer));
-		else
-			snprintf(s->peer, sizeof(s->peer), "local");
+		child_peer_text(&ss, s->peer, sizeof(s->peer));
 		if ((s->bev = bufferevent_socket_new(smtpd->child->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
 		    (s->timer_ev = evtimer_new(smtpd->child->base,

@@ -86,23 +86,16 @@ smtpd_relay_prejail(const struct pgpmg_conf *conf)
 static void
 smtpd_parent_msg(struct child *c, struct imsg *imsg)
 {
-	struct imsg_reader	 r;
-	uint32_t		 kind;
-	int			 fd;
+	uint32_t	 kind;
+	int		 fd;
 
-	if (imsg->hdr.type != IMSG_PARENT_LISTENER_FD)
-		fatalx("unexpected %s from parent", imsg_type_name(imsg->hdr.type));
-	imsg_reader_init(&r, imsg);
-	if (imsg_read_u32(&r, &kind) == -1 || imsg_reader_end(&r) == -1 ||
-	    kind != LISTENER_SMTP || (fd = imsg_get_fd(imsg)) == -1)
+	fd = child_listener(imsg, &kind);
+	if (kind != LISTENER_SMTP)
 		fatalx("malformed PARENT_LISTENER_FD");
 	if (smtpd->listen_ev != NULL)
 		fatalx("listener already set");
 	smtpd->listen_fd = fd;
-	if ((smtpd->listen_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
-	    session_accept, NULL)) == NULL ||
-	    event_add(smtpd->listen_ev, NULL) == -1)
-		fatalx("listener event");
+	smtpd->listen_ev = child_listen(c, fd, session_accept, NULL);
 	log_debug("listening (%s)", c->conf.smtp_lmtp ? "LMTP" : "SMTP");
 }
 

@@ -237,15 +237,7 @@ conn_accept_burst(int lfd, int plain)
 		 * the first, 40 ms a page. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-			    c->peer, sizeof(c->peer));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer,
-			    sizeof(c->peer));
-		else
-			snprintf(c->peer, sizeof(c->peer), "local");
+		child_peer_text(&ss, c->peer, sizeof(c->peer));
 		if ((c->bev = conn_bufferevent(c)) == NULL) {
 			free(c);
 			continue;

@@ -27,24 +27,16 @@ struct webd	*webd;
 static void
 webd_parent_msg(struct child *c, struct imsg *imsg)
 {
-	struct imsg_reader	 r;
-	uint32_t		 kind;
-	int			 fd;
+	uint32_t	 kind;
+	int		 fd;
 
-	if (imsg->hdr.type != IMSG_PARENT_LISTENER_FD)
-		fatalx("unexpected %s from parent", imsg_type_name(imsg->hdr.type));
-	imsg_reader_init(&r, imsg);
-	if (imsg_read_u32(&r, &kind) == -1 || imsg_reader_end(&r) == -1 ||
-	    (kind != LISTENER_WEB && kind != LISTENER_WEB_REDIRECT) ||
-	    (fd = imsg_get_fd(imsg)) == -1)
+	fd = child_listener(imsg, &kind);
+	if (kind != LISTENER_WEB && kind != LISTENER_WEB_REDIRECT)
 		fatalx("malformed PARENT_LISTENER_FD");
 	if (kind == LISTENER_WEB) {
 		if (webd->listen_ev != NULL)
 			fatalx("listener already set");
-		if ((webd->listen_ev = event_new(c->base, fd,
-		    EV_READ | EV_PERSIST, conn_accept, NULL)) == NULL ||
-		    event_add(webd->listen_ev, NULL) == -1)
-			fatalx("listener event");
+		webd->listen_ev = child_listen(c, fd, conn_accept, NULL);
 		log_debug("listening");
 		return;
 	}
@@ -56,10 +48,7 @@ webd_parent_msg(struct child *c, struct imsg *imsg)
 		fatalx("a redirect listener before the console's");
 	if (webd->redirect_ev != NULL)
 		fatalx("redirect listener already set");
-	if ((webd->redirect_ev = event_new(c->base, fd, EV_READ | EV_PERSIST,
-	    conn_accept_redirect, NULL)) == NULL ||
-	    event_add(webd->redirect_ev, NULL) == -1)
-		fatalx("redirect listener event");
+	webd->redirect_ev = child_listen(c, fd, conn_accept_redirect, NULL);
 	log_debug("listening for plain HTTP to redirect");
 }
 
