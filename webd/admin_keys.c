@@ -177,20 +177,9 @@ static void
 keys_fpr_change(struct conn *c, const struct webd_request *r,
     enum console_op op)
 {
-	struct opchain		*ch = keys_chain(c, 1);
-	struct opchain_step	*st;
-	const char		*fpr = form_value(r->form, "fpr");
-	const char		*pw = keydata_password(r);
+	struct opchain	*ch = keys_chain(c, 1);
 
-	if (fpr == NULL || !keydata_fpr_valid(fpr))
-		opchain_refused(ch, op, 400, "Give one fingerprint, of 40 or "
-		    "64 hexadecimal digits.");
-	else if (strlen(pw) > CONSOLE_PASSWORD_MAX)
-		opchain_refused(ch, op, 400, "The password is too long.");
-	else {
-		st = opchain_add(ch, op, pw);
-		st->args[0] = fpr;
-	}
+	keydata_fpr_step(ch, r, op);
 	opchain_add(ch, CONSOLE_OP_KEY_LIST, NULL);
 	opchain_start(c, ch);
 }

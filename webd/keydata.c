@@ -302,6 +302,25 @@ keydata_import_step(struct opchain *ch, const struct webd_request *r,
 	st->upload_fd = fd;
 }
 
+void
+keydata_fpr_step(struct opchain *ch, const struct webd_request *r,
+    enum console_op op)
+{
+	struct opchain_step	*st;
+	const char		*fpr = form_value(r->form, "fpr");
+	const char		*pw = keydata_password(r);
+
+	if (fpr == NULL || !keydata_fpr_valid(fpr))
+		opchain_refused(ch, op, 400, "Give one fingerprint, of 40 or "
+		    "64 hexadecimal digits.");
+	else if (strlen(pw) > CONSOLE_PASSWORD_MAX)
+		opchain_refused(ch, op, 400, "The password is too long.");
+	else {
+		st = opchain_add(ch, op, pw);
+		st->args[0] = fpr;
+	}
+}
+
 struct keydata_export {
 	char	 fpr[KEYDATA_FPR_MAX + 1];
 	char	 back[16];		/* the page to go back to */

@@ -82,6 +82,12 @@ const char *keydata_password(const struct webd_request *);
  */
 void	keydata_import_step(struct opchain *, const struct webd_request *,
 	    enum console_op);
+/*
+ * A change of one key's step on ch: op (KEY_REVOKE, KEY_DELETE,
+ * MY_KEY_REVOKE) with the form's fingerprint, or the form's refusal.
+ */
+void	keydata_fpr_step(struct opchain *, const struct webd_request *,
+	    enum console_op);
 
 /*
  * GET PATH?fpr=FPR: op's export (KEY_EXPORT, MY_KEY_EXPORT) as a

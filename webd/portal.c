@@ -198,21 +198,9 @@ portal_key_import(struct conn *c, const struct webd_request *r)
 void
 portal_key_revoke(struct conn *c, const struct webd_request *r)
 {
-	struct opchain		*ch = portal_chain(c, 1);
-	struct opchain_step	*st;
-	const char		*fpr = form_value(r->form, "fpr");
-	const char		*pw = keydata_password(r);
+	struct opchain	*ch = portal_chain(c, 1);
 
-	if (fpr == NULL || !keydata_fpr_valid(fpr))
-		opchain_refused(ch, CONSOLE_OP_MY_KEY_REVOKE, 400, "Give one "
-		    "fingerprint, of 40 or 64 hexadecimal digits.");
-	else if (strlen(pw) > CONSOLE_PASSWORD_MAX)
-		opchain_refused(ch, CONSOLE_OP_MY_KEY_REVOKE, 400, "The "
-		    "password is too long.");
-	else {
-		st = opchain_add(ch, CONSOLE_OP_MY_KEY_REVOKE, pw);
-		st->args[0] = fpr;
-	}
+	keydata_fpr_step(ch, r, CONSOLE_OP_MY_KEY_REVOKE);
 	opchain_add(ch, CONSOLE_OP_MY_KEYS, NULL);
 	opchain_start(c, ch);
 }
