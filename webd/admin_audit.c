@@ -174,18 +174,7 @@ audit_rows(struct evbuffer *b, struct opchain_step *st, char *last,
 			unread++;
 			continue;
 		}
-		page_printf(b, "<tr data-id=\"");
-		page_text(b, f[0]);
-		page_printf(b, "\">");
-		for (int i = 0; i < AUDIT_FIELDS; i++) {
-			page_printf(b, "<td class=\"%s\">", cls[i]);
-			if (i == 1)	/* the time */
-				page_time(b, f[i]);
-			else
-				page_text(b, f[i]);
-			page_printf(b, "</td>");
-		}
-		page_printf(b, "</tr>\n");
+		page_id_row(b, f, cls, AUDIT_FIELDS);
 		snprintf(last, lastlen, "%s", f[0]);
 		rows++;
 	}

@@ -41,18 +41,7 @@ notices_render(struct conn *c, struct opchain *ch)
 			unread++;
 			continue;
 		}
-		page_printf(b, "<tr data-id=\"");
-		page_text(b, f[0]);
-		page_printf(b, "\">");
-		for (int i = 0; i < NOTICES_FIELDS; i++) {
-			page_printf(b, "<td class=\"%s\">", cls[i]);
-			if (i == 1)	/* the time */
-				page_time(b, f[i]);
-			else
-				page_text(b, f[i]);
-			page_printf(b, "</td>");
-		}
-		page_printf(b, "</tr>\n");
+		page_id_row(b, f, cls, NOTICES_FIELDS);
 		rows++;
 	}
 	page_printf(b, "</tbody>\n</table>\n");

@@ -117,6 +117,24 @@ page_time(struct evbuffer *b, const char *iso)
 }
 
 void
+page_id_row(struct evbuffer *b, char *const *f, const char *const *cls,
+    int n)
+{
+	page_printf(b, "<tr data-id=\"");
+	page_text(b, f[0]);
+	page_printf(b, "\">");
+	for (int i = 0; i < n; i++) {
+		page_printf(b, "<td class=\"%s\">", cls[i]);
+		if (i == 1)
+			page_time(b, f[i]);
+		else
+			page_text(b, f[i]);
+		page_printf(b, "</td>");
+	}
+	page_printf(b, "</tr>\n");
+}
+
+void
 page_csrf(struct evbuffer *b, const struct console_session *s)
 {
 	page_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"");

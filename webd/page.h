@@ -39,6 +39,11 @@ void	page_printf(struct evbuffer *, const char *fmt, ...)
  * ("2024-05-01T12:00:00Z"): a <time> element that reads "2024-05-01
  * 12:00:00 UTC"; anything else as escaped text. */
 void	page_time(struct evbuffer *, const char *iso);
+/* A row of a list whose first field is its id and second its time
+ * (audit rows, notices): <tr data-id>, then each field f[i] in a cell
+ * of class cls[i], the time as page_time() writes it. */
+void	page_id_row(struct evbuffer *, char *const *f,
+	    const char *const *cls, int n);
 /* The hidden csrf field every form of a signed-in page carries. */
 void	page_csrf(struct evbuffer *, const struct console_session *);
 /* The "Your password" field of a form whose operation is marked P in
